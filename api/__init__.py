@@ -1,0 +1,1 @@
+"""HTTP only: parsing, auth, permissions, status codes. The domain lives in ``models``."""

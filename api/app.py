@@ -1,0 +1,45 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import observability, problems
+from api.routes import auth, health
+from models.db import make_engine
+from models.settings import Settings
+
+DESCRIPTION = (
+    "Field-sales retail execution: store visits and shelf photos from reps' phones; "
+    "shelf share, coverage and per-SKU targets for managers and planners. "
+    "Errors are RFC 9457 `application/problem+json`."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; resources that cost something are opened once, in the lifespan."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(settings)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Fieldsales",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    observability.install(app)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    return app

@@ -1,0 +1,36 @@
+"""``fieldsales``: the one entry point for operations."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from api.cli import db, ops, seed, serve, users
+from models.cluster import ClusterError
+from models.errors import DomainError
+from models.health import DatabaseProblem
+
+app = typer.Typer(
+    help="Fieldsales: field-sales retail execution backend.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(serve.serve)
+app.command()(serve.worker)
+app.command()(ops.openapi)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(seed.app, name="seed")
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    """Run the CLI; problems the user can fix print as one line, not a traceback."""
+    try:
+        app()
+    except (ClusterError, DatabaseProblem, DomainError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)

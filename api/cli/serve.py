@@ -1,0 +1,97 @@
+"""``fieldsales serve`` and ``fieldsales worker``: the processes of the service."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from contextlib import ExitStack
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from api.app import create_app
+from api.cli.runtime import embedded_cluster, ready_engine, run_lock
+from api.observability import configure_logging, logging_config
+from jobs.app import make_app
+from models.cluster import ClusterError, port_is_free
+from models.db import unit_of_work
+from models.demo import DEMO_USERS, seed_demo
+from models.settings import Settings
+
+console = Console()
+
+
+def _banner(settings: Settings, demo: bool) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(f"\n[bold]Fieldsales[/] is serving on {base}")
+    console.print(f"  API docs   {base}/docs")
+    console.print(f"  readiness  {base}/readyz")
+    where = "embedded PostgreSQL in " + str(settings.cluster_dir) if settings.embedded else "DATABASE_URL"
+    console.print(f"  database   {where}")
+    if demo:
+        console.print("  demo users " + ", ".join(f"{u.username} / {u.password}" for u in DEMO_USERS))
+    console.print("Press Ctrl-C to stop.\n")
+
+
+def _start_worker(stack: ExitStack) -> None:
+    """One queue worker beside the API, so photos are analysed with nothing else to start."""
+    worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"])
+
+    def stop() -> None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+    stack.callback(stop)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port.")] = None,
+    with_worker: Annotated[bool, typer.Option(help="Run a queue worker beside the API.")] = True,
+) -> None:
+    """Run the API (and a worker); on the embedded default, also its own PostgreSQL."""
+    settings = Settings()
+    settings = settings.model_copy(
+        update={"host": host or settings.host, "port": port or settings.port}
+    )
+    configure_logging(settings)
+    with ExitStack() as stack:
+        if settings.embedded:
+            stack.enter_context(run_lock(settings))
+        if not port_is_free(settings.port, settings.host):
+            raise ClusterError(
+                f"Port {settings.port} is already in use: stop what uses it or pass --port."
+            )
+        if settings.embedded:
+            stack.enter_context(embedded_cluster(settings))
+        engine = ready_engine(settings, upgrade=True)
+        if settings.demo_data:
+            with unit_of_work(engine) as session:
+                seed_demo(session)
+        engine.dispose()
+        settings.signing_key  # noqa: B018  (created once here, before other processes read it)
+        if with_worker:
+            _start_worker(stack)
+        _banner(settings, settings.demo_data)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=logging_config(settings),
+            access_log=False,
+        )
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once by this worker.")] = 1,
+) -> None:
+    """Run a queue worker; start as many as you like, on any machine."""
+    settings = Settings()
+    configure_logging(settings)
+    ready_engine(settings, upgrade=False).dispose()
+    make_app(settings).run_worker(concurrency=concurrency, install_signal_handlers=True)

@@ -1,0 +1,54 @@
+"""What routes depend on: settings, the request's unit of work, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from api import tokens
+from models.db import unit_of_work
+from models.errors import Unauthorized
+from models.settings import Settings
+from models.users import User, active_user
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """The request's one transaction, committed after the handler returns, before responding."""
+    with unit_of_work(engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# scope="function": the commit happens before the response is sent, so a client never sees
+# a success for work that then fails to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def current_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
+) -> User:
+    if not token:
+        raise Unauthorized(
+            "Sign in first: send a bearer token.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return active_user(session, tokens.subject(settings, token, "access"))
+
+
+CurrentUser = Annotated[User, Depends(current_user)]

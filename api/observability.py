@@ -1,0 +1,89 @@
+"""Structured JSON logs tied to a request id, one access line per request, Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CollectorRegistry
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from models.settings import Settings
+
+REQUEST_ID_HEADER = "X-Request-ID"
+access_log = logging.getLogger("fieldsales.access")
+
+
+def logging_config(settings: Settings) -> dict[str, Any]:
+    """A dictConfig for our loggers and uvicorn's, JSON (or text) with the request id."""
+    json_format = "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s"
+    formatter: dict[str, Any] = (
+        {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": json_format,
+            "rename_fields": {"correlation_id": "request_id", "levelname": "level"},
+        }
+        if settings.log_format == "json"
+        else {"format": "%(asctime)s %(levelname)-7s [%(correlation_id)s] %(name)s: %(message)s"}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "asgi_correlation_id.CorrelationIdFilter", "default_value": "-"}
+        },
+        "formatters": {"default": formatter},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": settings.log_level},
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": settings.log_level, "propagate": False},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # Alembic announces its context on every revision lookup (each /readyz).
+            "alembic.runtime.migration": {"level": "WARNING"},
+        },
+    }
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.config.dictConfig(logging_config(settings))
+
+
+async def _access_log(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    access_log.info(
+        "request",
+        extra={
+            "method": request.method,
+            "path": request.url.path,
+            "route": getattr(route, "path", None),
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Order matters: the request id must exist before the access log and the metrics run."""
+    app.middleware("http")(_access_log)
+    # A registry per app, so several apps in one process (tests, workers) never collide.
+    instrumentator = Instrumentator(excluded_handlers=["/metrics"], registry=CollectorRegistry())
+    instrumentator.instrument(app).expose(
+        app, endpoint="/metrics", tags=["ops"], summary="Prometheus metrics."
+    )
+    app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER)

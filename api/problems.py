@@ -1,0 +1,148 @@
+"""One renderer for every error: RFC 9457 ``application/problem+json`` with a stable type."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException
+
+from models.errors import DomainError
+
+PROBLEM_TYPE_PREFIX = "urn:fieldsales:problem:"
+MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("fieldsales.api")
+
+# Starlette raises these for routing and protocol errors; each gets a stable type of its own.
+HTTP_TYPES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; extra members carry machine-readable details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    kind: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body = Problem(
+        type=PROBLEM_TYPE_PREFIX + kind,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        request_id=correlation_id.get(),
+        **extensions,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status, headers=headers, media_type=MEDIA_TYPE
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry a route declares for the problems it can answer."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        request,
+        status=exc.status,
+        kind=exc.type,
+        title=exc.title,
+        detail=exc.detail,
+        headers=exc.headers,
+        **exc.extensions,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Only the location, message and kind: pydantic's ``ctx`` may hold unserialisable objects.
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    if any(error["type"] == "json_invalid" for error in errors):
+        return problem_response(
+            request,
+            status=400,
+            kind="malformed-json",
+            title="Malformed JSON",
+            detail="The request body is not valid JSON.",
+            errors=errors,
+        )
+    return problem_response(
+        request,
+        status=422,
+        kind="validation-error",
+        title="Invalid input",
+        detail=f"{len(errors)} field(s) failed validation.",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
+    return problem_response(
+        request,
+        status=exc.status_code,
+        kind=HTTP_TYPES.get(exc.status_code, f"http-{exc.status_code}"),
+        title=phrase,
+        detail=detail,
+        headers=exc.headers,
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(
+        request,
+        status=500,
+        kind="internal-error",
+        title="Internal server error",
+        detail="Something went wrong on our side; quote the request id when reporting it.",
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,44 @@
+"""Sign-in: OAuth2 password flow, token refresh, and who am I."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api import tokens
+from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.problems import problem_responses
+from models.errors import Unauthorized
+from models.users import UserPublic, active_user, authenticate, to_public
+
+router = APIRouter(prefix="/v1", tags=["auth"])
+
+
+@router.post("/auth/token", response_model=tokens.TokenPair, responses=problem_responses(401, 422))
+def token(
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> tokens.TokenPair:
+    """Exchange a username and password for an access token and a refresh token."""
+    user = authenticate(session, form.username, form.password)
+    if user is None:
+        raise Unauthorized("Wrong username or password.", error="invalid_grant")
+    return tokens.issue(settings, user)
+
+
+@router.post("/auth/refresh", response_model=tokens.TokenPair, responses=problem_responses(401, 422))
+def refresh(
+    body: tokens.RefreshRequest, session: SessionDep, settings: SettingsDep
+) -> tokens.TokenPair:
+    """Exchange a refresh token for a new pair, for phones that stayed offline."""
+    user = active_user(session, tokens.subject(settings, body.refresh_token, "refresh"))
+    return tokens.issue(settings, user)
+
+
+@router.get("/me", response_model=UserPublic, responses=problem_responses(401))
+def me(user: CurrentUser, session: SessionDep) -> UserPublic:
+    """The signed-in user's profile, role and territories."""
+    return to_public(session, user)

@@ -1,0 +1,73 @@
+"""Bearer tokens: short-lived access tokens, and refresh tokens for phones offline for days."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Literal
+
+import jwt
+from pydantic import BaseModel
+
+from models.base import utcnow
+from models.errors import Unauthorized
+from models.settings import Settings
+from models.users import User
+
+ALGORITHM = "HS256"
+TokenKind = Literal["access", "refresh"]
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str
+
+
+def _encode(settings: Settings, user: User, kind: TokenKind, lifetime: timedelta) -> str:
+    now = utcnow()
+    claims = {
+        "sub": str(user.id),
+        "role": user.role.value,
+        "kind": kind,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.signing_key, algorithm=ALGORITHM)
+
+
+def issue(settings: Settings, user: User) -> TokenPair:
+    access = timedelta(minutes=settings.access_token_minutes)
+    return TokenPair(
+        access_token=_encode(settings, user, "access", access),
+        refresh_token=_encode(settings, user, "refresh", timedelta(days=settings.refresh_token_days)),
+        expires_in=int(access.total_seconds()),
+    )
+
+
+def subject(settings: Settings, token: str, kind: TokenKind) -> uuid.UUID:
+    """The user id a valid token of this kind names; anything else is a 401."""
+    try:
+        claims = jwt.decode(
+            token, settings.signing_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise _unauthorized("The token has expired.") from exc
+    except jwt.InvalidTokenError as exc:
+        raise _unauthorized("The token is not valid.") from exc
+    if claims.get("kind") != kind:
+        raise _unauthorized(f"An {kind} token is required.")
+    try:
+        return uuid.UUID(claims["sub"])
+    except ValueError as exc:
+        raise _unauthorized("The token is not valid.") from exc
+
+
+def _unauthorized(detail: str) -> Unauthorized:
+    return Unauthorized(detail, headers={"WWW-Authenticate": "Bearer"})

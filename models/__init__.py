@@ -1,0 +1,1 @@
+"""Tables, schemas and the domain logic that lives next to its data."""

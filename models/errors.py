@@ -1,0 +1,51 @@
+"""Domain errors: each carries its HTTP status and a stable problem type (RFC 9457)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """Base of every error a user can cause; ``api.problems`` renders it as problem+json."""
+
+    status: ClassVar[int] = 400
+    type: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+        self.extensions = extensions
+
+
+class NotFound(DomainError):
+    status = 404
+    type = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    type = "conflict"
+    title = "Conflict"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    type = "unauthorized"
+    title = "Not authenticated"
+
+
+class Invalid(DomainError):
+    status = 422
+    type = "validation-error"
+    title = "Invalid input"
+
+
+class Unavailable(DomainError):
+    status = 503
+    type = "unavailable"
+    title = "Service unavailable"

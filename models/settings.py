@@ -1,0 +1,105 @@
+"""Settings: read once from the environment and passed to whoever needs them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogFormat = Literal["json", "text"]
+
+
+def normalise_dsn(url: str) -> str:
+    """Make any PostgreSQL URL use the psycopg 3 driver.
+
+    Managed databases hand out ``postgres://`` or ``postgresql://`` URLs; SQLAlchemy needs the
+    driver spelled out, and we only ship psycopg 3.
+    """
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    """Every setting of the service, with its environment variable in the README table."""
+
+    model_config = SettingsConfigDict(env_prefix="FIELDSALES_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "FIELDSALES_DATABASE_URL"),
+        description="PostgreSQL + PostGIS URL; unset means the embedded cluster in data_dir.",
+    )
+    data_dir: Path = Field(default=Path(".data"), description="Embedded cluster, photos, keys.")
+    db_port: int = Field(default=54329, description="Port of the embedded PostgreSQL cluster.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs tokens. Unset: a key generated once and kept in data_dir/secret_key.",
+    )
+    access_token_minutes: int = 30
+    refresh_token_days: int = 30
+    photo_store: str = Field(
+        default="", description="Folder path or s3://bucket/prefix; unset: data_dir/photos."
+    )
+    log_level: str = "INFO"
+    log_format: LogFormat = "json"
+    demo_data: bool = Field(default=True, description="Load the demo market on first start.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise(cls, value: str | None) -> str | None:
+        return normalise_dsn(value) if value else None
+
+    @property
+    def embedded(self) -> bool:
+        """True when the service owns its own PostgreSQL cluster."""
+        return self.database_url is None
+
+    @property
+    def cluster_dir(self) -> Path:
+        return self.data_dir.resolve() / "postgres"
+
+    @property
+    def db_password_file(self) -> Path:
+        return self.data_dir.resolve() / "db-password"
+
+    def dsn(self) -> str:
+        """The database URL every process uses: the configured one or the embedded cluster's."""
+        if self.database_url:
+            return self.database_url
+        password = self.db_password_file.read_text().strip()
+        return f"postgresql+psycopg://fieldsales:{password}@127.0.0.1:{self.db_port}/fieldsales"
+
+    def libpq_dsn(self) -> str:
+        """The same URL for libpq clients (psycopg, procrastinate), without the driver suffix."""
+        return self.dsn().replace("postgresql+psycopg://", "postgresql://", 1)
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The token signing key; generated and kept in the data folder when not configured."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir.resolve() / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Write aside, then link: when two processes race, both end up with the first key.
+            draft = path.with_name(f".secret_key.{os.getpid()}")
+            draft.write_text(secrets.token_urlsafe(48))
+            draft.chmod(0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+            draft.unlink()
+        return path.read_text().strip()
+
+    @property
+    def photo_store_url(self) -> str:
+        return self.photo_store or str(self.data_dir.resolve() / "photos")
