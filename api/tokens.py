@@ -46,7 +46,9 @@ def issue(settings: Settings, user: User) -> TokenPair:
     access = timedelta(minutes=settings.access_token_minutes)
     return TokenPair(
         access_token=_encode(settings, user, "access", access),
-        refresh_token=_encode(settings, user, "refresh", timedelta(days=settings.refresh_token_days)),
+        refresh_token=_encode(
+            settings, user, "refresh", timedelta(days=settings.refresh_token_days)
+        ),
         expires_in=int(access.total_seconds()),
     )
 

@@ -33,6 +33,6 @@ class UUIDModel(SQLModel):
 class TimestampedModel(UUIDModel):
     created_at: datetime = Field(
         default_factory=utcnow,
-        sa_type=TIMESTAMP(timezone=True),  # type: ignore[call-overload]
+        sa_type=TIMESTAMP(timezone=True),
         sa_column_kwargs={"server_default": func.now()},
     )

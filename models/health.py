@@ -56,5 +56,5 @@ def preflight(engine: Engine) -> None:
     if not available:
         raise DatabaseProblem(
             f"The database at {where} has no PostGIS extension available. Install PostGIS on "
-            "that server (Debian: apt-get install postgis) or point DATABASE_URL at one that has it."
+            "that server (Debian: apt-get install postgis) or point DATABASE_URL at one with it."
         )

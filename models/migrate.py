@@ -1,14 +1,16 @@
-"""Schema migrations (Alembic), driven from code so the CLI, the service and the tests share them."""
+"""Schema migrations (Alembic), driven from code: the CLI, the service and the tests share them."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from geoalchemy2 import alembic_helpers
 from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -19,6 +21,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Compare only our own schema: leave out the job queue's tables and PostGIS's."""
+    if name and name.startswith(("procrastinate_", "idx_procrastinate", "spatial_ref_sys")):
+        return False
+    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))  # type: ignore[no-untyped-call]
 
 
 @cache

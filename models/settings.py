@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     port: int = 8000
     secret_key: str | None = Field(
         default=None,
+        min_length=32,
         description="Signs tokens. Unset: a key generated once and kept in data_dir/secret_key.",
     )
     access_token_minutes: int = 30

@@ -21,6 +21,6 @@ class Territory(TimestampedModel, table=True):
         default=None, foreign_key="territory.id", index=True, ondelete="RESTRICT"
     )
     geom: Any = Field(
-        sa_type=Geometry("MULTIPOLYGON", srid=4326, spatial_index=True),  # type: ignore[call-overload]
+        sa_type=Geometry("MULTIPOLYGON", srid=4326, spatial_index=True),
         nullable=True,
     )

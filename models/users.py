@@ -38,7 +38,7 @@ class UserTerritory(SQLModel, table=True):
 
 class UserBase(SQLModel):
     username: str = Field(unique=True, min_length=1, max_length=100)
-    role: Role = Field(sa_type=SAEnum(Role, name="user_role"))  # type: ignore[call-overload]
+    role: Role = Field(sa_type=SAEnum(Role, name="user_role"))
     full_name: str = Field(default="", max_length=200)
 
 

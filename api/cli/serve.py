@@ -28,10 +28,16 @@ def _banner(settings: Settings, demo: bool) -> None:
     console.print(f"\n[bold]Fieldsales[/] is serving on {base}")
     console.print(f"  API docs   {base}/docs")
     console.print(f"  readiness  {base}/readyz")
-    where = "embedded PostgreSQL in " + str(settings.cluster_dir) if settings.embedded else "DATABASE_URL"
+    where = (
+        "embedded PostgreSQL in " + str(settings.cluster_dir)
+        if settings.embedded
+        else "DATABASE_URL"
+    )
     console.print(f"  database   {where}")
     if demo:
-        console.print("  demo users " + ", ".join(f"{u.username} / {u.password}" for u in DEMO_USERS))
+        console.print(
+            "  demo users " + ", ".join(f"{u.username} / {u.password}" for u in DEMO_USERS)
+        )
     console.print("Press Ctrl-C to stop.\n")
 
 

@@ -29,7 +29,9 @@ def token(
     return tokens.issue(settings, user)
 
 
-@router.post("/auth/refresh", response_model=tokens.TokenPair, responses=problem_responses(401, 422))
+@router.post(
+    "/auth/refresh", response_model=tokens.TokenPair, responses=problem_responses(401, 422)
+)
 def refresh(
     body: tokens.RefreshRequest, session: SessionDep, settings: SettingsDep
 ) -> tokens.TokenPair:

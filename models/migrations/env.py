@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 from geoalchemy2 import alembic_helpers
 
 import models.tables  # noqa: F401  (registers every table on the metadata)
 from models.base import metadata
-
-
-
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Leave the job queue's own tables (procrastinate's schema) out of autogenerate."""
-    if type_ == "table" and name and name.startswith("procrastinate_"):
-        return False
-    if type_ == "index" and name and name.startswith(("procrastinate_", "idx_procrastinate")):
-        return False
-    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
-
+from models.migrate import include_object
 
 connection = context.config.attributes["connection"]
 context.configure(
