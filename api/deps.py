@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,9 +12,9 @@ from sqlmodel import Session
 
 from api import tokens
 from models.db import unit_of_work
-from models.errors import Unauthorized
+from models.errors import Forbidden, Unauthorized
 from models.settings import Settings
-from models.users import User, active_user
+from models.users import Role, User, active_user
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
@@ -52,3 +52,19 @@ def current_user(
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require(*roles: Role) -> Callable[[User], User]:
+    """A dependency admitting only these roles; others get a 403 without any object data."""
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"This needs one of the roles: {', '.join(r.value for r in roles)}.")
+        return user
+
+    return check
+
+
+# Master data is written by admins and planners; everyone signed in reads within scope.
+Editor = Annotated[User, Depends(require(Role.admin, Role.planner))]
+Admin = Annotated[User, Depends(require(Role.admin))]

@@ -39,6 +39,14 @@ class Unauthorized(DomainError):
     title = "Not authenticated"
 
 
+class Forbidden(DomainError):
+    """The caller's role may not do this at all (not about a particular object: those are 404)."""
+
+    status = 403
+    type = "forbidden"
+    title = "Forbidden"
+
+
 class Invalid(DomainError):
     status = 422
     type = "validation-error"

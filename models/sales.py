@@ -33,15 +33,15 @@ class Target(SQLModel, table=True):
     __tablename__ = "target"
     __table_args__ = (
         CheckConstraint("extract(day from period) = 1", name="period_is_month_start"),
-        CheckConstraint(
-            "quantity IS NOT NULL OR value IS NOT NULL", name="quantity_or_value"
-        ),
+        CheckConstraint("quantity IS NOT NULL OR value IS NOT NULL", name="quantity_or_value"),
     )
 
     territory_id: uuid.UUID = Field(
         foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
     )
-    sku_id: uuid.UUID = Field(foreign_key="sku.id", primary_key=True, index=True, ondelete="CASCADE")
+    sku_id: uuid.UUID = Field(
+        foreign_key="sku.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
     period: date = Field(primary_key=True)
     quantity: Decimal | None = Field(default=None, sa_type=Numeric(14, 3))
     value: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))

@@ -1,0 +1,46 @@
+"""Who sees what: each statement is scoped once here and reused by every route.
+
+A rep sees the territories assigned to them and everything below; a manager their region's
+subtree (the same rule, with a region assigned); planners and admins see everything. Objects
+outside the scope simply do not exist for the caller (404), so nothing leaks.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from models.outlets import Outlet
+from models.territories import Territory
+from models.users import Role, User, UserTerritory
+
+UNSCOPED = frozenset({Role.planner, Role.admin})
+
+
+def territory_ids(user: User) -> Select[uuid.UUID] | None:
+    """The ids of the territories the user may see, or None for all of them."""
+    if user.role in UNSCOPED:
+        return None
+    tree = (
+        select(col(UserTerritory.territory_id).label("id"))
+        .where(UserTerritory.user_id == user.id)
+        .cte("scope", recursive=True)
+    )
+    tree = tree.union(select(Territory.id).join(tree, col(Territory.parent_id) == tree.c.id))
+    ids: Select[uuid.UUID] = select(tree.c.id)
+    return ids
+
+
+def scoped_territories(user: User) -> SelectOfScalar[Territory]:
+    statement = select(Territory)
+    ids = territory_ids(user)
+    return statement if ids is None else statement.where(col(Territory.id).in_(ids))
+
+
+def scoped_outlets(user: User) -> SelectOfScalar[Outlet]:
+    statement = select(Outlet)
+    ids = territory_ids(user)
+    return statement if ids is None else statement.where(col(Outlet.territory_id).in_(ids))
