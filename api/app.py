@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import observability, problems
-from api.routes import auth, health
+from api.routes import auth, catalogue, health, imports, outlets, territories
 from models.db import make_engine
 from models.settings import Settings
 
@@ -41,5 +41,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     observability.install(app)
     app.include_router(health.router)
-    app.include_router(auth.router)
+    for module in (auth, territories, outlets, catalogue, imports):
+        app.include_router(module.router)
     return app
