@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from models.errors import DomainError
@@ -131,6 +132,26 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Constraint violations that reach the boundary (races the domain checks cannot see).
+INTEGRITY = {
+    "23505": (409, "conflict", "Conflict", "This would duplicate an existing record."),
+    "23503": (422, "validation-error", "Invalid input", "This refers to a record that is missing."),
+    "23514": (422, "validation-error", "Invalid input", "A value is outside what is allowed."),
+}
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IntegrityError)
+    code = getattr(exc.orig, "sqlstate", None)
+    if code not in INTEGRITY:
+        return await _unexpected_error(request, exc)
+    status, kind, title, detail = INTEGRITY[code]
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    return problem_response(
+        request, status=status, kind=kind, title=title, detail=detail, constraint=constraint
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(
@@ -146,4 +167,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -35,3 +36,10 @@ def decode_cursor(cursor: str, fields: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(key, dict) or set(key) != set(fields):
         raise Invalid("The cursor is not one this endpoint issued.")
     return key
+
+
+def paginate(items: list[T], limit: int, key: Callable[[T], dict[str, Any]]) -> Page[T]:
+    """A page from rows fetched with ``limit + 1``: the extra row only says another page exists."""
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if more else None)

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from models.outlets import Outlet
-from models.territories import Territory
+from models.territories import Territory, subtree
 from models.users import Role, User, UserTerritory
 
 UNSCOPED = frozenset({Role.planner, Role.admin})
@@ -24,14 +24,10 @@ def territory_ids(user: User) -> Select[uuid.UUID] | None:
     """The ids of the territories the user may see, or None for all of them."""
     if user.role in UNSCOPED:
         return None
-    tree = (
-        select(col(UserTerritory.territory_id).label("id"))
-        .where(UserTerritory.user_id == user.id)
-        .cte("scope", recursive=True)
+    assigned: Select[uuid.UUID] = select(col(UserTerritory.territory_id).label("id")).where(
+        UserTerritory.user_id == user.id
     )
-    tree = tree.union(select(Territory.id).join(tree, col(Territory.parent_id) == tree.c.id))
-    ids: Select[uuid.UUID] = select(tree.c.id)
-    return ids
+    return subtree(assigned, "scope")
 
 
 def scoped_territories(user: User) -> SelectOfScalar[Territory]:

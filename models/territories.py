@@ -10,11 +10,12 @@ from typing import Any
 from geoalchemy2 import Geometry
 from geojson_pydantic import MultiPolygon, Polygon
 from pydantic import BaseModel, field_validator
-from sqlalchemy import func, text
+from sqlalchemy import Select, func, text
 from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.base import TimestampedModel
-from models.errors import Invalid
+from models.errors import Conflict, Invalid, NotFound
 
 Boundary = Polygon | MultiPolygon
 
@@ -146,10 +147,118 @@ def assign_outlets(session: Session, outlet_ids: list[uuid.UUID] | None = None) 
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def geojson_of(column: Any) -> Any:
-    """GeoJSON produced by PostGIS (7 decimals: about a centimetre)."""
-    return func.ST_AsGeoJSON(column, 7)
+def subtree(roots: Select[uuid.UUID], name: str = "subtree") -> Select[uuid.UUID]:
+    """The ids of the given territories and of everything below them (recursive CTE)."""
+    tree = roots.cte(name, recursive=True)
+    tree = tree.union(select(Territory.id).join(tree, col(Territory.parent_id) == tree.c.id))
+    ids: Select[uuid.UUID] = select(tree.c.id)
+    return ids
 
 
-def parse_geojson(value: str | None) -> dict[str, Any] | None:
-    return json.loads(value) if value else None
+def _public(territory: Territory, geometry: str | None, overlaps: list[str]) -> TerritoryPublic:
+    return TerritoryPublic(
+        id=territory.id,
+        code=territory.code,
+        name=territory.name,
+        level=territory.level,
+        parent_id=territory.parent_id,
+        geometry=json.loads(geometry) if geometry else None,
+        created_at=territory.created_at,
+        overlaps=overlaps,
+    )
+
+
+def with_geojson(statement: SelectOfScalar[Territory]) -> Select[Territory, str | None]:
+    """The same territories, each with its boundary as GeoJSON made by PostGIS (cm precision)."""
+    return statement.add_columns(func.ST_AsGeoJSON(Territory.geom, 7))
+
+
+def list_territories(
+    session: Session,
+    scoped: SelectOfScalar[Territory],
+    *,
+    parent_id: uuid.UUID | None,
+    level: str | None,
+    after: str | None,
+    limit: int,
+) -> list[TerritoryPublic]:
+    """A page of the caller's territories in code order, after the code ``after``."""
+    statement = scoped.order_by(Territory.code).limit(limit)
+    if parent_id is not None:
+        statement = statement.where(col(Territory.parent_id) == parent_id)
+    if level is not None:
+        statement = statement.where(col(Territory.level) == level)
+    if after is not None:
+        statement = statement.where(col(Territory.code) > after)
+    rows = session.execute(with_geojson(statement)).all()
+    return [_public(territory, geometry, []) for territory, geometry in rows]
+
+
+def get_territory(
+    session: Session, scoped: SelectOfScalar[Territory], territory_id: uuid.UUID
+) -> Territory:
+    territory = session.exec(scoped.where(col(Territory.id) == territory_id)).first()
+    if territory is None:
+        raise NotFound(f"No territory {territory_id}.")
+    return territory
+
+
+def public(
+    session: Session, territory: Territory, overlaps: list[str] | None = None
+) -> TerritoryPublic:
+    geometry = session.scalar(
+        select(func.ST_AsGeoJSON(Territory.geom, 7)).where(col(Territory.id) == territory.id)
+    )
+    return _public(territory, geometry, overlaps or [])
+
+
+def _check_parent(session: Session, territory_id: uuid.UUID | None, parent_id: uuid.UUID) -> None:
+    """The parent must exist and must not be the territory itself or one of its descendants."""
+    if session.get(Territory, parent_id) is None:
+        raise Invalid(f"No parent territory {parent_id}.")
+    if territory_id is None:
+        return
+    ancestors = select(Territory.id, Territory.parent_id).where(col(Territory.id) == parent_id)
+    tree = ancestors.cte("ancestors", recursive=True)
+    tree = tree.union(
+        select(Territory.id, Territory.parent_id).join(tree, col(Territory.id) == tree.c.parent_id)
+    )
+    if territory_id in set(session.exec(select(tree.c.id))):
+        raise Invalid("A territory cannot be placed under itself or one of its descendants.")
+
+
+def create_territory(session: Session, data: TerritoryCreate) -> TerritoryPublic:
+    """Add a territory; outlets inside it move to it. Flushes, never commits."""
+    if data.parent_id is not None:
+        _check_parent(session, None, data.parent_id)
+    if session.exec(select(Territory.id).where(col(Territory.code) == data.code)).first():
+        raise Conflict(f"A territory with code {data.code!r} already exists.")
+    territory = Territory(
+        code=data.code,
+        name=data.name,
+        level=data.level,
+        parent_id=data.parent_id,
+        geom=checked_geometry(session, data.geometry) if data.geometry else None,
+    )
+    session.add(territory)
+    session.flush()
+    assign_outlets(session)
+    return public(session, territory, overlapping_siblings(session, territory))
+
+
+def update_territory(
+    session: Session, territory: Territory, data: TerritoryUpdate
+) -> TerritoryPublic:
+    """Change a territory; a new boundary or parent re-assigns outlets in one statement."""
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("parent_id") is not None:
+        _check_parent(session, territory.id, changes["parent_id"])
+    if data.geometry is not None:
+        territory.geom = checked_geometry(session, data.geometry)
+    for field in ("name", "level", "parent_id"):
+        if field in changes:
+            setattr(territory, field, changes[field])
+    session.add(territory)
+    session.flush()
+    assign_outlets(session)
+    return public(session, territory, overlapping_siblings(session, territory))

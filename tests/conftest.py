@@ -115,8 +115,10 @@ def app(settings: Settings, session: Session) -> FastAPI:
     app = create_app(settings)
 
     def test_session() -> Iterator[Session]:
-        yield session
-        session.commit()  # releases the test's savepoint, as the real unit of work commits
+        # Each request in a savepoint: released on success, rolled back on error, exactly as
+        # the real unit of work commits or rolls back.
+        with session.begin_nested():
+            yield session
 
     app.dependency_overrides[get_session] = test_session
     return app

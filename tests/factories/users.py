@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from models.users import Role, User
-from models.users import create_user as _create_user
+from api import tokens
+from models.users import Role, User, UserTerritory, password_hash
 
 PASSWORD = "correct horse battery staple"
+# Hashing is deliberately slow (argon2); one hash serves every test user.
+PASSWORD_HASH = password_hash.hash(PASSWORD)
 
 
 def create_user(
@@ -19,20 +21,22 @@ def create_user(
     *,
     username: str | None = None,
     role: Role = Role.rep,
-    password: str = PASSWORD,
     territory_ids: Sequence[uuid.UUID] = (),
 ) -> User:
-    return _create_user(
-        session,
+    """A user whose password is ``PASSWORD``."""
+    user = User(
         username=username or f"{role.value}-{uuid.uuid4().hex[:8]}",
-        password=password,
         role=role,
-        territory_ids=territory_ids,
+        password_hash=PASSWORD_HASH,
     )
+    session.add(user)
+    session.flush()
+    session.add_all(UserTerritory(user_id=user.id, territory_id=tid) for tid in territory_ids)
+    session.flush()
+    return user
 
 
-def sign_in(client: TestClient, user: User, password: str = PASSWORD) -> dict[str, str]:
-    """The Authorization header of a freshly signed-in user."""
-    response = client.post("/v1/auth/token", data={"username": user.username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+def sign_in(client: TestClient, user: User) -> dict[str, str]:
+    """The Authorization header of a signed-in user (tokens issued as the token endpoint does)."""
+    pair = tokens.issue(client.app.state.settings, user)  # type: ignore[attr-defined]
+    return {"Authorization": f"Bearer {pair.access_token}"}
