@@ -262,3 +262,27 @@ def update_territory(
     session.flush()
     assign_outlets(session)
     return public(session, territory, overlapping_siblings(session, territory))
+
+
+def _as_uuid(ref: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        return None
+
+
+def resolve_territories(session: Session, refs: list[str]) -> list[uuid.UUID]:
+    """Territory ids for references given as ids or codes; unknown ones are a NotFound."""
+    ids = [tid for tid in map(_as_uuid, refs) if tid is not None]
+    rows = session.exec(
+        select(Territory.code, Territory.id).where(
+            col(Territory.code).in_(refs) | col(Territory.id).in_(ids)
+        )
+    ).all()
+    known: dict[str | uuid.UUID | None, uuid.UUID] = dict(rows)
+    known.update((tid, tid) for _, tid in rows)
+    resolved = {ref: known.get(ref) or known.get(_as_uuid(ref)) for ref in refs}
+    missing = [ref for ref, tid in resolved.items() if tid is None]
+    if missing:
+        raise NotFound(f"Unknown territory: {', '.join(missing)}.")
+    return [tid for tid in resolved.values() if tid is not None]

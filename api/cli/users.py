@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 import typer
@@ -11,6 +10,7 @@ from rich.console import Console
 from api.cli.runtime import ready_engine
 from models.db import unit_of_work
 from models.settings import Settings
+from models.territories import resolve_territories
 from models.users import Role, create_user
 
 app = typer.Typer(help="User accounts.", no_args_is_help=True)
@@ -23,8 +23,8 @@ def create(
     password: Annotated[str, typer.Option(help="Initial password.")],
     role: Annotated[Role, typer.Option(help="What the user may see and do.")],
     territory: Annotated[
-        list[uuid.UUID] | None,
-        typer.Option(help="Territory id assigned to the user; repeat for several."),
+        list[str] | None,
+        typer.Option(help="Territory (id or code) assigned to the user; repeat for several."),
     ] = None,
     full_name: Annotated[str, typer.Option(help="Name shown in reports.")] = "",
 ) -> None:
@@ -36,7 +36,7 @@ def create(
             username=username,
             password=password,
             role=role,
-            territory_ids=territory or [],
+            territory_ids=resolve_territories(session, territory or []),
             full_name=full_name,
         )
     console.print(f"Created {role.value} {username!r} ({user.id}).")

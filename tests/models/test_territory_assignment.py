@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from geoalchemy2 import WKTElement
 from sqlmodel import Session
 
+from models.errors import NotFound
 from models.scope import scoped_outlets, scoped_territories
-from models.territories import assign_outlets
+from models.territories import assign_outlets, resolve_territories
 from models.users import Role
 from tests.factories.geo import create_outlet, create_territory
 from tests.factories.users import create_user
@@ -66,3 +68,14 @@ def test_manager_sees_the_subtree_and_rep_only_their_territory(session: Session)
         other.id,
     }
     assert elsewhere.id not in {t.id for t in session.exec(scoped_territories(rep))}
+
+
+def test_territories_resolve_by_code_or_id(session: Session) -> None:
+    north = create_territory(session, code="NORTH")
+    south = create_territory(session, code="SOUTH", corner=(5.0, 45.0))
+
+    resolved = resolve_territories(session, ["NORTH", str(south.id)])
+
+    assert resolved == [north.id, south.id]
+    with pytest.raises(NotFound, match="Unknown territory: WEST"):
+        resolve_territories(session, ["NORTH", "WEST"])
