@@ -51,6 +51,25 @@ class Settings(BaseSettings):
     photo_store: str = Field(
         default="", description="Folder path or s3://bucket/prefix; unset: data_dir/photos."
     )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of an S3-compatible store (MinIO, R2); unset: AWS."
+    )
+    s3_region: str | None = Field(default=None, description="Region of the S3 bucket.")
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0, description="Largest photo or image upload accepted."
+    )
+    geofence_radius_m: float = Field(
+        default=150.0, gt=0, description="A check-in this close to the outlet is inside."
+    )
+    poor_gps_accuracy_m: float = Field(
+        default=100.0, gt=0, description="Reported GPS accuracy worse than this is flagged."
+    )
+    max_clock_skew_s: float = Field(
+        default=300.0, gt=0, description="Device clock further off the server's is flagged."
+    )
+    max_travel_kmh: float = Field(
+        default=150.0, gt=0, description="Faster travel between check-ins is implausible."
+    )
     log_level: str = "INFO"
     log_format: LogFormat = "json"
     demo_data: bool = Field(default=True, description="Load the demo market on first start.")
