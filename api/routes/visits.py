@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Response
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.problems import problem_responses
-from models import checkins
+from models import checkins, visit_records
 from models.checkins import CheckIn, CheckOut, VisitPublic
+from models.visit_records import AuditCreate, AuditPublic, OrderCreate, OrderPublic
 
 router = APIRouter(prefix="/v1/visits", tags=["visits"])
 
@@ -44,3 +46,46 @@ def check_out(
     """Check out; the visit becomes immutable, and a retry answers the same."""
     visit, _ = checkins.check_out(session, user, visit_id, body)
     return visit
+
+
+REPLAY: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A replay: the record as first stored."}
+}
+
+
+@router.post(
+    "/{visit_id}/audits",
+    status_code=201,
+    response_model=AuditPublic,
+    responses={**problem_responses(401, 404, 409, 422), **REPLAY},
+)
+def record_audit(
+    visit_id: uuid.UUID,
+    body: AuditCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    response: Response,
+) -> AuditPublic:
+    """Record what is on the shelf: per SKU presence, facings, price, stock; displays by brand."""
+    audit, created = visit_records.record_audit(session, user, visit_id, body)
+    response.status_code = 201 if created else 200
+    return audit
+
+
+@router.post(
+    "/{visit_id}/orders",
+    status_code=201,
+    response_model=OrderPublic,
+    responses={**problem_responses(401, 404, 409, 422), **REPLAY},
+)
+def record_order(
+    visit_id: uuid.UUID,
+    body: OrderCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    response: Response,
+) -> OrderPublic:
+    """Take an order during the visit; its lines feed sales."""
+    order, created = visit_records.record_order(session, user, visit_id, body)
+    response.status_code = 201 if created else 200
+    return order
