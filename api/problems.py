@@ -11,13 +11,11 @@ from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
-from models.errors import DomainError
+from models.errors import DomainError, Problem
 
-PROBLEM_TYPE_PREFIX = "urn:fieldsales:problem:"
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("fieldsales.api")
 
@@ -33,19 +31,6 @@ HTTP_TYPES = {
 }
 
 
-class Problem(BaseModel):
-    """An RFC 9457 problem; extra members carry machine-readable details."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    request_id: str | None = None
-
-
 def problem_response(
     request: Request,
     *,
@@ -56,11 +41,11 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    body = Problem(
-        type=PROBLEM_TYPE_PREFIX + kind,
-        title=title,
-        status=status,
-        detail=detail,
+    body = Problem.of(
+        kind,
+        title,
+        status,
+        detail,
         instance=request.url.path,
         request_id=correlation_id.get(),
         **extensions,

@@ -4,6 +4,29 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict
+
+PROBLEM_TYPE_PREFIX = "urn:fieldsales:problem:"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; extra members carry machine-readable details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def of(cls, kind: str, title: str, status: int, detail: str | None, **extra: Any) -> Problem:
+        return cls(
+            type=PROBLEM_TYPE_PREFIX + kind, title=title, status=status, detail=detail, **extra
+        )
+
 
 class DomainError(Exception):
     """Base of every error a user can cause; ``api.problems`` renders it as problem+json."""
@@ -19,6 +42,11 @@ class DomainError(Exception):
         self.detail = detail
         self.headers = headers
         self.extensions = extensions
+
+    def problem(self, **extra: Any) -> Problem:
+        return Problem.of(
+            self.type, self.title, self.status, self.detail, **self.extensions, **extra
+        )
 
 
 class NotFound(DomainError):
