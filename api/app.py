@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import observability, problems
-from api.routes import auth, catalogue, health, imports, outlets, sync, territories, visits
+from api.routes import auth, catalogue, health, imports, me, outlets, sync, territories, visits
 from models.db import make_engine
 from models.settings import Settings
 
@@ -41,6 +41,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     observability.install(app)
     app.include_router(health.router)
-    for module in (auth, territories, outlets, catalogue, imports, visits, sync):
+    for module in (auth, me, territories, outlets, catalogue, imports, visits, sync):
         app.include_router(module.router)
     return app

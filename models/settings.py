@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     max_travel_kmh: float = Field(
         default=150.0, gt=0, description="Faster travel between check-ins is implausible."
     )
+    visit_every_days: dict[str, int] = Field(
+        default={"A": 7, "B": 14, "C": 28},
+        description="Journey plan: days between visits by outlet class (JSON object).",
+    )
+    route_max_stops: int = Field(default=20, gt=0, description="Most outlets planned per day.")
+    timezone: str = Field(default="UTC", description="The field force's local time zone (IANA).")
     log_level: str = "INFO"
     log_format: LogFormat = "json"
     demo_data: bool = Field(default=True, description="Load the demo market on first start.")

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api import tokens
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
 from api.problems import problem_responses
 from models.errors import Unauthorized
-from models.users import UserPublic, active_user, authenticate, to_public
+from models.users import active_user, authenticate
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
@@ -38,9 +38,3 @@ def refresh(
     """Exchange a refresh token for a new pair, for phones that stayed offline."""
     user = active_user(session, tokens.subject(settings, body.refresh_token, "refresh"))
     return tokens.issue(settings, user)
-
-
-@router.get("/me", response_model=UserPublic, responses=problem_responses(401))
-def me(user: CurrentUser, session: SessionDep) -> UserPublic:
-    """The signed-in user's profile, role and territories."""
-    return to_public(session, user)
