@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 from models.base import utcnow
 from models.errors import Conflict, Invalid, NotFound
 from models.idempotency import fingerprint, insert_once
-from models.outlet_queries import get_outlet
 from models.outlets import Outlet
 from models.scope import scoped_outlets
 from models.settings import Settings
@@ -123,20 +122,25 @@ def trust(flags: list[VisitFlag]) -> float:
     return round(math.prod(1 - FLAG_WEIGHTS[flag] for flag in flags), 3)
 
 
+def _distance_to_outlet(session: Session, user: User, outlet_id: uuid.UUID, fix: GpsFix) -> float:
+    """Metres from the fix to the outlet, which must be in the caller's scope (else 404)."""
+    statement = (
+        scoped_outlets(user)
+        .where(col(Outlet.id) == outlet_id)
+        .with_only_columns(_metres(Outlet.location, _point(fix)))
+    )
+    distance = session.scalar(statement)
+    if distance is None:
+        raise NotFound(f"No outlet {outlet_id}.")
+    return float(distance)
+
+
 def check_in(
     session: Session, settings: Settings, user: User, body: CheckIn
 ) -> tuple[VisitPublic, bool]:
     """Record a check-in once; a replay answers the stored visit. Returns (visit, created)."""
-    outlet = get_outlet(session, scoped_outlets(user), body.outlet_id)
     received = utcnow()
-    distance = float(
-        session.scalar(
-            select(_metres(Outlet.location, _point(body.location))).where(
-                col(Outlet.id) == outlet.id
-            )
-        )
-        or 0.0
-    )
+    distance = _distance_to_outlet(session, user, body.outlet_id, body.location)
     geofence = _verdict(distance, body.location.accuracy_m, settings.geofence_radius_m)
     flags = _flags(settings, body, geofence, _too_fast(session, settings, user, body), received)
     visit, created = insert_once(
@@ -145,7 +149,7 @@ def check_in(
         {
             "id": body.id,
             "rep_id": user.id,
-            "outlet_id": outlet.id,
+            "outlet_id": body.outlet_id,
             "started_at": body.started_at,
             "received_at": received,
             "device_time": body.device_time,
@@ -160,7 +164,8 @@ def check_in(
         },
         digest_field="checkin_digest",
     )
-    return public(session, visit), created
+    # Equal fingerprints mean equal bodies, so the stored position is the one just sent.
+    return public(visit, body.location), created
 
 
 def own_visit(session: Session, user: User, visit_id: uuid.UUID, *, lock: bool = False) -> Visit:
@@ -181,7 +186,7 @@ def check_out(
     if visit.ended_at is not None:
         if visit.checkout_digest != digest:
             raise Conflict("This visit is already checked out with other details.")
-        return public(session, visit), False
+        return public(visit, _position(session, visit)), False
     if body.ended_at < visit.started_at:
         raise Invalid("ended_at is before the check-in's started_at.")
     visit.ended_at = body.ended_at
@@ -191,16 +196,19 @@ def check_out(
     visit.checkout_digest = digest
     session.add(visit)
     session.flush()
-    return public(session, visit), True
+    return public(visit, _position(session, visit)), True
 
 
-def public(session: Session, visit: Visit) -> VisitPublic:
-    session.refresh(visit)
+def _position(session: Session, visit: Visit) -> GpsFix:
     lon, lat = session.execute(
         select(func.ST_X(Visit.location), func.ST_Y(Visit.location)).where(
             col(Visit.id) == visit.id
         )
     ).one()
+    return GpsFix(lat=lat, lon=lon, accuracy_m=visit.accuracy_m)
+
+
+def public(visit: Visit, location: GpsFix) -> VisitPublic:
     duration = (visit.ended_at - visit.started_at).total_seconds() if visit.ended_at else None
     return VisitPublic(
         id=visit.id,
@@ -208,7 +216,7 @@ def public(session: Session, visit: Visit) -> VisitPublic:
         rep_id=visit.rep_id,
         started_at=visit.started_at,
         received_at=visit.received_at,
-        location=GpsFix(lat=lat, lon=lon, accuracy_m=visit.accuracy_m),
+        location=location,
         distance_m=visit.distance_m,
         geofence=visit.geofence,
         flags=[VisitFlag(flag) for flag in visit.flags],

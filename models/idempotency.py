@@ -34,12 +34,14 @@ def insert_once(
         Conflict: the id exists with a different request behind it.
     """
     statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["id"])
-    inserted = session.execute(statement.returning(table.id)).first()  # type: ignore[attr-defined]
-    row = session.get(table, values["id"], populate_existing=True)
-    assert row is not None
-    if inserted is None and getattr(row, digest_field) != values[digest_field]:
+    row = session.scalars(statement.returning(table)).first()
+    created = row is not None
+    if row is None:
+        row = session.get(table, values["id"])
+        assert row is not None
+    if not created and getattr(row, digest_field) != values[digest_field]:
         raise Conflict(
             f"{values['id']} was already used for a different request; use a new id.",
             id=str(values["id"]),
         )
-    return row, inserted is not None
+    return row, created
