@@ -11,6 +11,7 @@ from api import observability, problems
 from api.routes import auth, catalogue, health, imports, me, outlets, sync, territories, visits
 from models.db import make_engine
 from models.settings import Settings
+from models.storage import make_store
 
 DESCRIPTION = (
     "Field-sales retail execution: store visits and shelf photos from reps' phones; "
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
+        app.state.photo_store = make_store(settings)
         try:
             yield
         finally:

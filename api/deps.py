@@ -14,6 +14,7 @@ from api import tokens
 from models.db import unit_of_work
 from models.errors import Forbidden, Unauthorized
 from models.settings import Settings
+from models.storage import PhotoStore
 from models.users import Role, User, active_user
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -29,6 +30,11 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+def get_store(request: Request) -> PhotoStore:
+    store: PhotoStore = request.app.state.photo_store
+    return store
+
+
 def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
     """The request's one transaction, committed after the handler returns, before responding."""
     with unit_of_work(engine) as session:
@@ -36,6 +42,7 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[PhotoStore, Depends(get_store)]
 # scope="function": the commit happens before the response is sent, so a client never sees
 # a success for work that then fails to commit.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

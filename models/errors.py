@@ -81,6 +81,12 @@ class Invalid(DomainError):
     title = "Invalid input"
 
 
+class PayloadTooLarge(DomainError):
+    status = 413
+    type = "payload-too-large"
+    title = "Payload too large"
+
+
 class Unavailable(DomainError):
     status = 503
     type = "unavailable"

@@ -110,23 +110,31 @@ def overlapping_siblings(session: Session, territory: Territory) -> list[str]:
     return sorted(session.exec(sibling.order_by(Territory.code)))
 
 
-# Leaves are territories without children; where leaves overlap the smallest wins, so the
-# result never depends on row order. The GiST index on territory.geom serves ST_Covers.
-_ASSIGN = """
-UPDATE outlet AS o SET territory_id = found.territory_id, updated_at = now()
-FROM (
-    SELECT candidate.id, (
+def leaf_containing(point: str) -> str:
+    """SQL for the id of the leaf territory covering the point expression ``point``.
+
+    Leaves are territories without children; where leaves overlap the smallest wins, so the
+    answer never depends on row order. The GiST index on territory.geom serves ST_Covers.
+    ``point`` is SQL text written by our code, never user input.
+    """
+    return f"""(
         SELECT t.id FROM territory AS t
-        WHERE ST_Covers(t.geom, candidate.location)
+        WHERE ST_Covers(t.geom, {point})
           AND NOT EXISTS (SELECT 1 FROM territory AS c WHERE c.parent_id = t.id)
         ORDER BY ST_Area(t.geom), t.code
         LIMIT 1
-    ) AS territory_id
+    )"""
+
+
+_ASSIGN = """
+UPDATE outlet AS o SET territory_id = found.territory_id, updated_at = now()
+FROM (
+    SELECT candidate.id, LEAF AS territory_id
     FROM outlet AS candidate
     {where}
 ) AS found
 WHERE found.id = o.id AND o.territory_id IS DISTINCT FROM found.territory_id
-"""
+""".replace("LEAF", leaf_containing("candidate.location"))
 ASSIGN_ALL = text(_ASSIGN.format(where=""))
 ASSIGN_SOME = text(_ASSIGN.format(where="WHERE candidate.id = ANY(:ids)"))
 

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from api.cli import db, ops, seed, serve, users
+from api.cli import db, imports, ops, seed, serve, users
 from models.cluster import ClusterError
 from models.errors import DomainError
 from models.health import DatabaseProblem
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.command()(serve.serve)
 app.command()(serve.worker)
 app.command()(ops.openapi)
+app.command("import")(imports.import_)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(seed.app, name="seed")

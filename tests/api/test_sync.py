@@ -1,0 +1,110 @@
+"""Offline batch sync: ordered, per-operation results, a bad operation fails alone, replays."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+
+from models.users import Role
+from models.visits import Order, Visit
+from tests.factories.catalogue import create_sku
+from tests.factories.geo import create_outlet, create_territory
+from tests.factories.users import create_user, sign_in
+
+THREE_DAYS_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+
+
+def _batch(outlet_id: uuid.UUID, sku_id: uuid.UUID) -> tuple[str, list[dict[str, Any]]]:
+    visit_id = str(uuid.uuid4())
+    started = THREE_DAYS_AGO
+    return visit_id, [
+        {
+            "op": "check_in",
+            "body": {
+                "id": visit_id,
+                "outlet_id": str(outlet_id),
+                "started_at": started.isoformat(),
+                "location": {"lat": 48.05, "lon": 2.05, "accuracy_m": 12},
+            },
+        },
+        {
+            "op": "order",
+            "visit_id": visit_id,
+            "body": {
+                "id": str(uuid.uuid4()),
+                "lines": [{"sku_id": str(sku_id), "quantity": "6", "price": "1.20"}],
+            },
+        },
+        {"op": "order", "visit_id": visit_id, "body": {"id": "not-a-uuid", "lines": []}},
+        {"op": "teleport"},
+        {
+            "op": "check_out",
+            "visit_id": visit_id,
+            "body": {"ended_at": (started + timedelta(minutes=18)).isoformat()},
+        },
+    ]
+
+
+def test_late_batch_applies_in_order_and_replays_identically(
+    client: TestClient, session: Session
+) -> None:
+    territory = create_territory(session)
+    outlet = create_outlet(session)
+    sku = create_sku(session)
+    headers = sign_in(client, create_user(session, role=Role.rep, territory_ids=[territory.id]))
+    visit_id, operations = _batch(outlet.id, sku.id)
+
+    first = client.post("/v1/sync", json={"operations": operations}, headers=headers)
+    replay = client.post("/v1/sync", json={"operations": operations}, headers=headers)
+
+    assert first.status_code == 200
+    results = first.json()["results"]
+    assert [(r["index"], r["op"], r["status"]) for r in results] == [
+        (0, "check_in", 201),
+        (1, "order", 201),
+        (2, "order", 422),
+        (3, "teleport", 422),
+        (4, "check_out", 200),
+    ]
+    assert results[2]["body"]["type"] == "urn:fieldsales:problem:validation-error"
+    assert results[4]["body"]["duration_s"] == 18 * 60
+    assert datetime.fromisoformat(results[0]["body"]["started_at"]) == THREE_DAYS_AGO
+    again = replay.json()["results"]
+    assert [r["status"] for r in again] == [200, 200, 422, 422, 200]
+    # Replays answer the stored records; the check-in now shows the visit as closed.
+    assert [again[i]["body"] for i in (1, 4)] == [results[i]["body"] for i in (1, 4)]
+    assert again[0]["body"] == results[4]["body"]
+    assert session.exec(select(func.count()).select_from(Visit)).one() == 1
+    assert session.exec(select(func.count()).select_from(Order)).one() == 1
+    assert session.get(Visit, uuid.UUID(visit_id)).ended_at is not None  # type: ignore[union-attr]
+
+
+def test_an_operation_on_a_foreign_outlet_fails_alone(client: TestClient, session: Session) -> None:
+    mine = create_territory(session)
+    create_territory(session, corner=(5.0, 45.0))
+    create_outlet(session)
+    foreign = create_outlet(session, lon=5.05, lat=45.05)
+    sku = create_sku(session)
+    headers = sign_in(client, create_user(session, role=Role.rep, territory_ids=[mine.id]))
+    _, operations = _batch(foreign.id, sku.id)
+
+    results = client.post("/v1/sync", json={"operations": operations}, headers=headers).json()[
+        "results"
+    ]
+
+    assert [r["status"] for r in results] == [404, 404, 422, 422, 404]
+    assert session.exec(select(func.count()).select_from(Visit)).one() == 0
+
+
+def test_gigantic_batches_are_refused(client: TestClient, session: Session) -> None:
+    headers = sign_in(client, create_user(session, role=Role.rep))
+
+    response = client.post(
+        "/v1/sync", json={"operations": [{"op": "teleport"}] * 501}, headers=headers
+    )
+
+    assert response.status_code == 422
