@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     )
     s3_region: str | None = Field(default=None, description="Region of the S3 bucket.")
     max_upload_bytes: int = Field(
-        default=20 * 1024 * 1024, gt=0, description="Largest photo or image upload accepted."
+        default=25 * 1024 * 1024, gt=0, description="Largest photo or image upload accepted."
     )
     geofence_radius_m: float = Field(
         default=150.0, gt=0, description="A check-in this close to the outlet is inside."

@@ -592,11 +592,11 @@ def test_same_bytes_for_another_sku_are_another_image(
 @pytest.mark.parametrize(
     ("data", "status", "kind"),
     [
-        (b"", 422, "not-an-image"),
-        (b"GIF89a and then nothing", 422, "not-an-image"),
-        (image_bytes("GIF"), 422, "not-an-image"),
-        (PNG[: len(PNG) // 2], 422, "not-an-image"),
-        (image_bytes("JPEG", (640, 480))[:-200], 422, "not-an-image"),
+        (b"", 415, "not-an-image"),
+        (b"GIF89a and then nothing", 415, "not-an-image"),
+        (image_bytes("GIF"), 415, "not-an-image"),
+        (PNG[: len(PNG) // 2], 422, "truncated-image"),
+        (image_bytes("JPEG", (640, 480))[:-200], 422, "truncated-image"),
         (png_header(30_000, 30_000), 422, "image-too-large"),
         (png_header(10_000, 6_000), 422, "image-too-large"),
         (noise_image("PNG", (200, 200)), 413, "payload-too-large"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
 from models.errors import DomainError, PayloadTooLarge
-from models.images import ImageInfo, ImageTooLarge, NotAnImage, inspect_image
+from models.images import ImageInfo, ImageTooLarge, NotAnImage, TruncatedImage, inspect_image
 from tests.factories.catalogue import image_bytes, png_header
 
 MB = 1024 * 1024
@@ -27,11 +29,11 @@ def _flipped(data: bytes, at: int) -> bytes:
         pytest.param(image_bytes("GIF"), MB, NotAnImage, id="gif"),
         pytest.param(image_bytes("BMP"), MB, NotAnImage, id="bmp"),
         pytest.param(PNG[:30], MB, NotAnImage, id="png-header-only"),
-        pytest.param(PNG[: len(PNG) // 2], MB, NotAnImage, id="png-half"),
-        pytest.param(PNG[:-12], MB, NotAnImage, id="png-without-end"),
-        pytest.param(_flipped(PNG, len(PNG) // 2), MB, NotAnImage, id="png-corrupt"),
-        pytest.param(JPEG[: len(JPEG) // 2], MB, NotAnImage, id="jpeg-half"),
-        pytest.param(JPEG[:-20], MB, NotAnImage, id="jpeg-without-end"),
+        pytest.param(PNG[: len(PNG) // 2], MB, TruncatedImage, id="png-half"),
+        pytest.param(PNG[:-12], MB, TruncatedImage, id="png-without-end"),
+        pytest.param(_flipped(PNG, len(PNG) // 2), MB, TruncatedImage, id="png-corrupt"),
+        pytest.param(JPEG[: len(JPEG) // 2], MB, TruncatedImage, id="jpeg-half"),
+        pytest.param(JPEG[:-20], MB, TruncatedImage, id="jpeg-without-end"),
         pytest.param(WEBP[: len(WEBP) // 2], MB, NotAnImage, id="webp-half"),
         pytest.param(png_header(30_000, 30_000), MB, ImageTooLarge, id="bomb-past-pillow"),
         pytest.param(png_header(8_000, 8_000), MB, ImageTooLarge, id="bomb-past-our-cap"),
@@ -61,7 +63,8 @@ def test_accepted(data: bytes, expected: ImageInfo) -> None:
 @pytest.mark.parametrize(
     ("error", "status", "kind"),
     [
-        (NotAnImage, 422, "not-an-image"),
+        (NotAnImage, 415, "not-an-image"),
+        (TruncatedImage, 422, "truncated-image"),
         (ImageTooLarge, 422, "image-too-large"),
         (PayloadTooLarge, 413, "payload-too-large"),
     ],
@@ -84,3 +87,37 @@ def test_extension_follows_the_content_type() -> None:
         "png",
         "webp",
     ]
+
+
+def _jpeg_with_exif(orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2026:11:28 09:15:02"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[1], gps[2] = "N", (48.0, 51.0, 36.0)
+    gps[3], gps[4] = "W", (2.0, 21.0, 0.0)
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), "teal").save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("orientation", "size"), [(1, (640, 480)), (6, (480, 640))])
+def test_size_follows_exif_orientation_and_evidence_is_kept(
+    orientation: int, size: tuple[int, int]
+) -> None:
+    info = inspect_image(_jpeg_with_exif(orientation), max_bytes=MB)
+
+    assert (info.width, info.height) == size
+    assert info.evidence == {
+        "taken_at": "2026-11-28T09:15:02",
+        "gps": {"lat": 48.86, "lon": -2.35},
+    }
+
+
+def test_heic_from_phones_is_accepted() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), "orange").save(out, format="HEIF")
+
+    info = inspect_image(out.getvalue(), max_bytes=MB)
+
+    assert (info.width, info.height, info.content_type) == (320, 240, "image/heic")
