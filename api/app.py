@@ -8,7 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import observability, problems
-from api.routes import auth, catalogue, health, imports, me, outlets, sync, territories, visits
+from api.routes import (
+    auth,
+    catalogue,
+    health,
+    imports,
+    me,
+    outlets,
+    photos,
+    sync,
+    territories,
+    visits,
+)
+from jobs.app import make_app as make_jobs_app
 from models.db import make_engine
 from models.settings import Settings
 from models.storage import make_store
@@ -28,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
         app.state.photo_store = make_store(settings)
+        app.state.jobs = make_jobs_app(settings)
         try:
             yield
         finally:
@@ -43,6 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     observability.install(app)
     app.include_router(health.router)
-    for module in (auth, me, territories, outlets, catalogue, imports, visits, sync):
+    for module in (auth, me, territories, outlets, catalogue, imports, visits, photos, sync):
         app.include_router(module.router)
     return app

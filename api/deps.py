@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
+import procrastinate
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
@@ -35,6 +36,11 @@ def get_store(request: Request) -> PhotoStore:
     return store
 
 
+def get_jobs(request: Request) -> procrastinate.App:
+    jobs: procrastinate.App = request.app.state.jobs
+    return jobs
+
+
 def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
     """The request's one transaction, committed after the handler returns, before responding."""
     with unit_of_work(engine) as session:
@@ -43,6 +49,7 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[PhotoStore, Depends(get_store)]
+JobsDep = Annotated[procrastinate.App, Depends(get_jobs)]
 # scope="function": the commit happens before the response is sent, so a client never sees
 # a success for work that then fails to commit.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

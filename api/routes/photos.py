@@ -1,0 +1,69 @@
+"""Shelf photos: upload during a visit, then status and analysis."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Response, UploadFile
+
+from api.deps import CurrentUser, JobsDep, SessionDep, SettingsDep, StoreDep
+from api.problems import problem_responses
+from jobs.queue import defer
+from models import photos
+from models.errors import PayloadTooLarge
+from models.photos import PhotoMeta, PhotoPublic
+from models.visits import PhotoKind
+
+router = APIRouter(prefix="/v1", tags=["photos"])
+REPLAY: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The same bytes again: the photo already kept, in its current state."}
+}
+
+
+def _read(file: UploadFile, limit: int) -> bytes:
+    """The upload's bytes, refusing it as soon as it passes the limit."""
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The upload is larger than {limit} bytes.", max_bytes=limit)
+    return data
+
+
+@router.post(
+    "/visits/{visit_id}/photos",
+    status_code=202,
+    response_model=PhotoPublic,
+    responses={**problem_responses(401, 404, 409, 413, 415, 422, 503), **REPLAY},
+)
+def upload_photo(
+    visit_id: uuid.UUID,
+    file: UploadFile,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    jobs: JobsDep,
+    response: Response,
+    id: Annotated[uuid.UUID | None, Form()] = None,
+    kind: Annotated[PhotoKind, Form()] = PhotoKind.shelf,
+    taken_at: Annotated[datetime | None, Form()] = None,
+) -> PhotoPublic:
+    """Upload a shelf photo (JPEG, PNG, WebP, HEIC); it is queued for analysis at once."""
+    # A plain def: FastAPI runs it in a worker thread, so decoding never blocks the loop.
+    data = _read(file, settings.max_upload_bytes)
+    meta = PhotoMeta(id=id, kind=kind, taken_at=taken_at)
+    photo, created = photos.add_photo(
+        session, store, user, visit_id, data, meta, max_bytes=settings.max_upload_bytes
+    )
+    if created:
+        defer(jobs, session, "analyse_photo", queue="photos", photo_id=str(photo.id))
+    else:
+        response.status_code = 200
+    return photo
+
+
+@router.get("/photos/{photo_id}", response_model=PhotoPublic, responses=problem_responses(401, 404))
+def get_photo(photo_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> PhotoPublic:
+    """A photo's status (pending, analysed, rejected, failed) and what the camera recorded."""
+    return photos.public(photos.get_photo(session, user, photo_id))
