@@ -61,6 +61,14 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class NotSupported(DomainError):
+    """What was asked needs a feature this deployment does not have (e.g. an S3 store)."""
+
+    status = 409
+    type = "not-supported"
+    title = "Not supported here"
+
+
 class Unauthorized(DomainError):
     status = 401
     type = "unauthorized"

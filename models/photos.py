@@ -13,8 +13,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from models.checkins import own_visit
-from models.errors import Conflict, NotFound, Unavailable
-from models.images import inspect_image
+from models.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+)
+from models.images import EXTENSIONS, NotAnImage, inspect_image
 from models.storage import PhotoStore
 from models.users import User
 from models.visits import Photo, PhotoKind, PhotoStatus, Visit
@@ -133,13 +140,119 @@ def public(photo: Photo) -> PhotoPublic:
     return PhotoPublic.model_validate(photo, from_attributes=True)
 
 
-def get_photo(session: Session, user: User, photo_id: uuid.UUID) -> Photo:
+def get_photo(session: Session, user: User, photo_id: uuid.UUID, *, lock: bool = False) -> Photo:
     """A photo of the caller's own visits (managers and planners: see the reports)."""
-    photo = session.exec(
+    statement = (
         select(Photo)
         .join(Visit, col(Visit.id) == col(Photo.visit_id))
         .where(col(Photo.id) == photo_id, col(Visit.rep_id) == user.id)
-    ).first()
+    )
+    photo = session.exec(statement.with_for_update(of=Photo) if lock else statement).first()
     if photo is None:
         raise NotFound(f"No photo {photo_id}.")
     return photo
+
+
+class PresignRequest(PhotoMeta):
+    size_bytes: int = Field(gt=0)
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", description="Hex SHA-256 of the bytes to send.")
+    content_type: str = Field(description="image/jpeg, image/png, image/webp or image/heic.")
+
+
+class PresignedUpload(BaseModel):
+    photo: PhotoPublic
+    upload_url: str | None = Field(description="PUT the bytes here; null when they already came.")
+    upload_headers: dict[str, str]
+    expires_in: int
+
+
+PRESIGN_SECONDS = 900
+
+
+class UploadMismatch(Invalid):
+    type = "upload-mismatch"
+    title = "Upload does not match"
+
+
+def presign_photo(
+    session: Session,
+    store: PhotoStore,
+    user: User,
+    visit_id: uuid.UUID,
+    body: PresignRequest,
+    *,
+    max_bytes: int,
+) -> tuple[PresignedUpload, bool]:
+    """Reserve a photo and sign a direct upload URL for it. Returns (upload, created)."""
+    visit = own_visit(session, user, visit_id)
+    if body.size_bytes > max_bytes:
+        raise PayloadTooLarge(f"The upload is larger than {max_bytes} bytes.", max_bytes=max_bytes)
+    if body.content_type not in EXTENSIONS:
+        raise NotAnImage(f"{body.content_type} is not a JPEG, PNG, WebP or HEIC image type.")
+    photo = session.exec(
+        select(Photo).where(col(Photo.visit_id) == visit.id, col(Photo.sha256) == body.sha256)
+    ).first()
+    created = photo is None
+    if photo is None:
+        _accepts_photos(visit, body)
+        photo_id = body.id or uuid.uuid4()
+        photo = Photo(
+            id=photo_id,
+            visit_id=visit.id,
+            kind=body.kind,
+            status=PhotoStatus.uploading,
+            sha256=body.sha256,
+            storage_key=f"photos/{visit.id}/{photo_id}.{EXTENSIONS[body.content_type]}",
+            content_type=body.content_type,
+            size_bytes=body.size_bytes,
+            taken_at=body.taken_at,
+        )
+    url = None
+    if photo.status == PhotoStatus.uploading:
+        url = store.presign_put(photo.storage_key, photo.content_type, PRESIGN_SECONDS)
+    if created:
+        session.add(photo)
+        session.flush()
+    headers = {"Content-Type": photo.content_type} if url else {}
+    return PresignedUpload(
+        photo=public(photo), upload_url=url, upload_headers=headers, expires_in=PRESIGN_SECONDS
+    ), created
+
+
+def complete_upload(
+    session: Session, store: PhotoStore, user: User, photo_id: uuid.UUID, *, max_bytes: int
+) -> tuple[PhotoPublic, bool]:
+    """Check the directly uploaded bytes against what was announced; then the photo is pending.
+
+    Returns:
+        The photo, and whether it just became pending (and must be queued for analysis).
+    """
+    photo = get_photo(session, user, photo_id, lock=True)
+    if photo.status != PhotoStatus.uploading:
+        return public(photo), False
+    try:
+        data = store.get(photo.storage_key)
+    except NotFound:
+        raise Conflict(
+            "The photo's bytes have not arrived yet: PUT them to the upload URL."
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    if (len(data), digest) != (photo.size_bytes, photo.sha256):
+        _discard(store, photo.storage_key)
+        raise UploadMismatch(
+            "The uploaded bytes are not the ones announced (size or SHA-256 differ); "
+            "presign again and upload the photo anew.",
+            size_bytes=len(data),
+            sha256=digest,
+        )
+    try:
+        info = inspect_image(data, max_bytes=max_bytes)
+    except DomainError:
+        _discard(store, photo.storage_key)
+        raise
+    photo.width, photo.height, photo.exif = info.width, info.height, info.evidence
+    photo.content_type = info.content_type
+    photo.status = PhotoStatus.pending
+    session.add(photo)
+    session.flush()
+    return public(photo), True

@@ -18,7 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError, IncompleteReadError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from models.errors import NotFound, Unavailable
+from models.errors import NotFound, NotSupported, Unavailable
 from models.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ class PhotoStore(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def delete(self, key: str) -> None: ...
+
+    def presign_put(self, key: str, content_type: str, expires_s: int) -> str:
+        """A URL the phone can PUT the bytes to directly; a store without one refuses."""
+        ...
 
 
 def checked_key(key: str) -> str:
@@ -87,6 +91,11 @@ class LocalStore:
             self._path(key).unlink(missing_ok=True)
         except OSError as exc:
             raise _folder_failed(exc, "written to") from exc
+
+    def presign_put(self, key: str, content_type: str, expires_s: int) -> str:
+        raise NotSupported(
+            "Presigned uploads need the S3 photo store; upload the photo to the visit instead."
+        )
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -161,6 +170,15 @@ class S3Store:
     def delete(self, key: str) -> None:
         with _s3_errors(key):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def presign_put(self, key: str, content_type: str, expires_s: int) -> str:
+        # Signing is local: no request to S3 happens here. The Content-Type is signed, so the
+        # phone must send exactly the type it announced.
+        return self.client.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": self._key(key), "ContentType": content_type},
+            ExpiresIn=expires_s,
+        )
 
 
 def s3_client(endpoint_url: str | None, region: str | None) -> S3Client:

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Form, Response, UploadFile
 
 from api.deps import CurrentUser, JobsDep, SessionDep, SettingsDep, StoreDep
 from api.problems import problem_responses
-from jobs.queue import defer
+from jobs.photos import queue_analysis
 from models import photos
 from models.errors import PayloadTooLarge
-from models.photos import PhotoMeta, PhotoPublic
+from models.photos import PhotoMeta, PhotoPublic, PresignedUpload, PresignRequest
 from models.visits import PhotoKind
 
 router = APIRouter(prefix="/v1", tags=["photos"])
@@ -57,7 +57,7 @@ def upload_photo(
         session, store, user, visit_id, data, meta, max_bytes=settings.max_upload_bytes
     )
     if created:
-        defer(jobs, session, "analyse_photo", queue="photos", photo_id=str(photo.id))
+        queue_analysis(jobs, session, photo.id)
     else:
         response.status_code = 200
     return photo
@@ -67,3 +67,49 @@ def upload_photo(
 def get_photo(photo_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> PhotoPublic:
     """A photo's status (pending, analysed, rejected, failed) and what the camera recorded."""
     return photos.public(photos.get_photo(session, user, photo_id))
+
+
+@router.post(
+    "/visits/{visit_id}/photos:presign",
+    status_code=201,
+    response_model=PresignedUpload,
+    responses={**problem_responses(401, 404, 409, 413, 415, 422, 503), **REPLAY},
+)
+def presign_photo(
+    visit_id: uuid.UUID,
+    body: PresignRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    response: Response,
+) -> PresignedUpload:
+    """Reserve a photo and get a URL to PUT its bytes to directly (S3 photo store only)."""
+    upload, created = photos.presign_photo(
+        session, store, user, visit_id, body, max_bytes=settings.max_upload_bytes
+    )
+    if not created:
+        response.status_code = 200
+    return upload
+
+
+@router.post(
+    "/photos/{photo_id}/complete",
+    response_model=PhotoPublic,
+    responses=problem_responses(401, 404, 409, 415, 422, 503),
+)
+def complete_upload(
+    photo_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    jobs: JobsDep,
+) -> PhotoPublic:
+    """Confirm a direct upload: size and SHA-256 are checked, then the photo is queued."""
+    photo, queued = photos.complete_upload(
+        session, store, user, photo_id, max_bytes=settings.max_upload_bytes
+    )
+    if queued:
+        queue_analysis(jobs, session, photo.id)
+    return photo

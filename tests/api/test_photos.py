@@ -160,3 +160,14 @@ def test_another_reps_visit_and_photo_do_not_exist(
 
     assert upload(client, stranger, JPEG).status_code == 404
     assert client.get(f"/v1/photos/{photo['id']}", headers=stranger["headers"]).status_code == 404
+
+
+def test_presign_needs_an_s3_store(client: TestClient, visit: dict[str, Any]) -> None:
+    response = client.post(
+        f"/v1/visits/{visit['id']}/photos:presign",
+        json={"size_bytes": 10, "sha256": "0" * 64, "content_type": "image/jpeg"},
+        headers=visit["headers"],
+    )
+
+    assert response.status_code == 409
+    assert response.json()["type"] == "urn:fieldsales:problem:not-supported"
