@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import Numeric, func, or_
+from sqlalchemy import Numeric, UniqueConstraint, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -59,6 +59,7 @@ class SkuImage(TimestampedModel, table=True):
     """A reference pack image: what shelf recognition matches product crops against."""
 
     __tablename__ = "sku_image"
+    __table_args__ = (UniqueConstraint("sku_id", "sha256", name="uq_sku_image_sku_id_sha256"),)
 
     sku_id: uuid.UUID = Field(foreign_key="sku.id", index=True, ondelete="CASCADE")
     storage_key: str = Field(unique=True, max_length=400)
