@@ -3,43 +3,29 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx2 as httpx
 from sqlalchemy import Engine, create_engine
 
 from models import migrate
-from models.cluster import Cluster, free_port
+from models.scratch import scratch_database, scratch_server
 
 
 @contextmanager
 def database() -> Iterator[Engine]:
-    """A migrated database: DATABASE_URL's, or a cluster of its own removed afterwards."""
-    if url := os.environ.get("DATABASE_URL"):
-        engine = create_engine(url)
-        migrate.upgrade(engine)
-        yield engine
-        return
-    base = Path(tempfile.mkdtemp(prefix="fieldsales-bench-"))
-    base.chmod(0o755)
-    cluster = Cluster(base / "postgres", free_port(), base / "db-password")
-    cluster.init()
-    cluster.start()
-    engine = create_engine(cluster.dsn(), pool_size=20)
-    try:
-        migrate.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        cluster.remove()
-        shutil.rmtree(base, ignore_errors=True)
+    """A migrated scratch database: on DATABASE_URL's server, or on a cluster of its own."""
+    with scratch_server("fieldsales-bench-") as server, scratch_database(server) as url:
+        engine = create_engine(url, pool_size=20)
+        try:
+            migrate.upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @contextmanager

@@ -12,26 +12,19 @@ database on the server of ``DATABASE_URL``.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, make_url
 
-from models import migrate
-from models.cluster import Cluster, free_port
+from bench._common import database
 from models.db import unit_of_work
 from models.imports import ImportSummary, Kind, import_file
 from models.outlets import Channel, OutletClass, OutletStatus
-from models.settings import normalise_dsn
 
 # Three regions side by side, each cut into four leaf squares of half a degree.
 REGIONS = [(2.0 + 1.0 * r, 48.0) for r in range(3)]
@@ -79,40 +72,6 @@ def outlets_csv(path: Path, count: int, version: int, rng: random.Random) -> Pat
                 f"{'Chain ' + str(i % 40) if rng.random() < 0.3 else ''}\n"
             )
     return path
-
-
-@contextmanager
-def database() -> Iterator[str]:
-    """A throwaway database: on DATABASE_URL's server, else in a cluster of our own."""
-    if url := os.environ.get("DATABASE_URL"):
-        server = normalise_dsn(url)
-        with _scratch_database(server) as scratch:
-            yield scratch
-        return
-    base = Path(tempfile.mkdtemp(prefix="fieldsales-bench-"))
-    base.chmod(0o755)  # the server may run as the unprivileged 'postgres' account
-    cluster = Cluster(base / "postgres", free_port(), base / "db-password")
-    cluster.init()
-    cluster.start()
-    try:
-        yield cluster.dsn()
-    finally:
-        cluster.remove()
-        shutil.rmtree(base, ignore_errors=True)
-
-
-@contextmanager
-def _scratch_database(server: str) -> Iterator[str]:
-    name = f"fieldsales_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            conn.execute(drop.format(sql.Identifier(name)))
 
 
 class Stopwatch:
@@ -170,9 +129,8 @@ def main() -> None:
     parser.add_argument("--outlets", type=int, default=100_000, help="How many outlets.")
     count = parser.parse_args().outlets
     rng = random.Random(20261201)
-    with database() as url, tempfile.TemporaryDirectory() as folder:
-        engine = create_engine(url)
-        migrate.upgrade(engine)
+    with database() as engine, tempfile.TemporaryDirectory() as folder:
+        url = engine.url.render_as_string(hide_password=False)
         first = outlets_csv(Path(folder) / "outlets.csv", count, 1, rng)
         second = outlets_csv(Path(folder) / "outlets-v2.csv", count, 2, random.Random(20261201))
         megabytes = first.stat().st_size / 1e6
@@ -187,7 +145,6 @@ def main() -> None:
                 f"(inserted {summary.inserted:,}, updated {summary.updated:,}, "
                 f"assigned {summary.assigned:,}; {stages})"
             )
-        engine.dispose()
         copy = bare_copy(url, first)
         print(f"bare COPY: {copy:.2f}s, {count / copy:,.0f} rows/s")  # noqa: T201
         for label, seconds in zip(("insert", "update"), results, strict=True):

@@ -17,6 +17,11 @@ class Check:
     detail: str
 
 
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's first line, without SQLAlchemy's wrapping and links."""
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
 def database_checks(engine: Engine) -> list[Check]:
     """Each readiness condition of the database, with what was found."""
     try:
@@ -25,8 +30,7 @@ def database_checks(engine: Engine) -> list[Check]:
                 text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
             ).scalar()
     except SQLAlchemyError as exc:
-        reason = str(exc.orig if hasattr(exc, "orig") else exc).strip().splitlines()[0]
-        return [Check("database", False, f"unreachable: {reason}")]
+        return [Check("database", False, f"unreachable: {_reason(exc)}")]
     at, head = migrate.current(engine), migrate.head()
     return [
         Check("database", True, "reachable"),
@@ -48,9 +52,8 @@ def preflight(engine: Engine) -> None:
                 text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
             ).scalar()
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise DatabaseProblem(
-            f"Cannot connect to the database at {where}: {reason}. "
+            f"Cannot connect to the database at {where}: {_reason(exc)}. "
             "Check DATABASE_URL, or unset it to use the embedded PostgreSQL."
         ) from exc
     if not available:

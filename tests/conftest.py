@@ -7,69 +7,41 @@ the run cluster and never a system one.
 
 from __future__ import annotations
 
-import os
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from psycopg import sql
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
 
 from api.app import create_app
 from api.deps import get_session
 from models import migrate
-from models.cluster import Cluster, free_port
-from models.settings import Settings, normalise_dsn
+from models.scratch import create_database, drop_database, scratch_server
+from models.settings import Settings
 
 
 @pytest.fixture(scope="session")
 def server_dsn() -> Iterator[str]:
-    """The URL of a PostGIS server owned by this test session (its ``postgres``-like database)."""
-    if url := os.environ.get("DATABASE_URL"):
-        yield normalise_dsn(url)
-        return
-    base = Path(tempfile.mkdtemp(prefix="fieldsales-test-"))
-    base.chmod(0o755)  # the server may run as the unprivileged 'postgres' account
-    cluster = Cluster(base / "postgres", free_port(), base / "db-password")
-    cluster.init()
-    cluster.start()
-    try:
-        yield cluster.dsn()
-    finally:
-        cluster.remove()
-        for leftover in base.iterdir():
-            leftover.unlink()
-        base.rmdir()
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The URL of a PostGIS server owned by this test session (or DATABASE_URL's)."""
+    with scratch_server("fieldsales-test-") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def make_database(server_dsn: str) -> Iterator[Callable[[], str]]:
     """Creates empty databases on the test server; all are dropped at the end of the session."""
     created: list[str] = []
-    admin = _libpq(server_dsn)
 
     def make() -> str:
-        name = f"fieldsales_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        created.append(name)
-        return make_url(server_dsn).set(database=name).render_as_string(hide_password=False)
+        created.append(create_database(server_dsn, "fieldsales_test"))
+        return created[-1]
 
     yield make
-    with psycopg.connect(admin, autocommit=True) as conn:
-        for name in created:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            conn.execute(drop.format(sql.Identifier(name)))
+    for url in created:
+        drop_database(server_dsn, url)
 
 
 @pytest.fixture(scope="session")
