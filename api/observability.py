@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import logging.config
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.settings import Settings
 
@@ -59,28 +59,44 @@ def configure_logging(settings: Settings) -> None:
     logging.config.dictConfig(logging_config(settings))
 
 
-async def _access_log(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    access_log.info(
-        "request",
-        extra={
-            "method": request.method,
-            "path": request.url.path,
-            "route": getattr(route, "path", None),
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        },
-    )
-    return response
+class AccessLog:
+    """One structured line per request, as a plain ASGI middleware (no body buffering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = scope.get("route")
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": getattr(route, "path", None),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
 
 
 def install(app: FastAPI) -> None:
     """Order matters: the request id must exist before the access log and the metrics run."""
-    app.middleware("http")(_access_log)
+    app.add_middleware(AccessLog)
     # A registry per app, so several apps in one process (tests, workers) never collide.
     instrumentator = Instrumentator(excluded_handlers=["/metrics"], registry=CollectorRegistry())
     instrumentator.instrument(app).expose(
