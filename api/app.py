@@ -16,6 +16,7 @@ from api.routes import (
     me,
     outlets,
     photos,
+    reports,
     sync,
     territories,
     visits,
@@ -56,6 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     observability.install(app)
     app.include_router(health.router)
-    for module in (auth, me, territories, outlets, catalogue, imports, visits, photos, sync):
+    for module in (
+        auth,
+        me,
+        territories,
+        outlets,
+        catalogue,
+        imports,
+        visits,
+        photos,
+        sync,
+        reports,
+    ):
         app.include_router(module.router)
     return app

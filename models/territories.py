@@ -10,7 +10,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from geojson_pydantic import MultiPolygon, Polygon
 from pydantic import BaseModel, field_validator
-from sqlalchemy import Select, func, text
+from sqlalchemy import Select, Uuid, func, literal, text
 from sqlmodel import Field, Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -161,6 +161,12 @@ def subtree(roots: Select[uuid.UUID], name: str = "subtree") -> Select[uuid.UUID
     tree = tree.union(select(Territory.id).join(tree, col(Territory.parent_id) == tree.c.id))
     ids: Select[uuid.UUID] = select(tree.c.id)
     return ids
+
+
+def subtree_ids(session: Session, root: uuid.UUID) -> list[uuid.UUID]:
+    """The ids of a territory and of everything below it."""
+    roots: Select[uuid.UUID] = select(literal(root, Uuid).label("id"))
+    return list(session.scalars(subtree(roots, "below")))
 
 
 def _public(territory: Territory, geometry: str | None, overlaps: list[str]) -> TerritoryPublic:

@@ -1,0 +1,65 @@
+"""Reports for regional managers: shelf share, with CSV export."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from api.deps import SessionDep, SettingsDep, require
+from api.export import CSV, csv_response
+from api.problems import problem_responses
+from models.errors import Invalid
+from models.outlets import Channel
+from models.reports.shelf_share import GroupBy, ShareQuery, ShareRow, default_window, shelf_share
+from models.routes import today
+from models.users import Role, User
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+Reader = Annotated[User, Depends(require(Role.manager, Role.planner, Role.admin))]
+CSV_OR_JSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {CSV: {}}, "description": "JSON, or CSV with format=csv."}
+}
+
+
+class ShelfShareReport(BaseModel):
+    start: date
+    stop: date
+    group_by: GroupBy
+    rows: list[ShareRow]
+
+
+@router.get(
+    "/shelf-share",
+    response_model=ShelfShareReport,
+    responses={**problem_responses(401, 403, 422), **CSV_OR_JSON},
+)
+def shelf_share_report(
+    user: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    territory_id: uuid.UUID | None = None,
+    category_id: uuid.UUID | None = None,
+    brand_id: uuid.UUID | None = None,
+    channel: Channel | None = None,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    stop: Annotated[date | None, Query(alias="to", description="Inclusive.")] = None,
+    group_by: GroupBy = GroupBy.territory,
+    format: Literal["json", "csv"] = "json",
+) -> ShelfShareReport | Response:
+    """Linear share of shelf and facings per brand, with 95 % intervals and the change."""
+    first, after = default_window(today(settings))
+    first, after = start or first, (stop + timedelta(days=1)) if stop else after
+    if after <= first:
+        raise Invalid("`to` must not be before `from`.")
+    query = ShareQuery(first, after, group_by, territory_id, brand_id, category_id, channel)
+    rows = shelf_share(session, user, query)
+    if format == "csv":
+        return csv_response(rows, ShareRow, "shelf-share.csv")
+    return ShelfShareReport(
+        start=first, stop=after - timedelta(days=1), group_by=group_by, rows=rows
+    )

@@ -1,0 +1,1 @@
+"""Manager reports: set-based SQL over analyses, visits and outlets, scoped like everything."""
