@@ -15,8 +15,11 @@ from api.export import CSV, csv_response
 from api.problems import problem_responses
 from models.errors import Invalid
 from models.outlets import Channel
+from models.reports import reps
+from models.reports.reps import RepRow
 from models.reports.shelf_share import GroupBy, ShareQuery, ShareRow, default_window, shelf_share
 from models.routes import today
+from models.settings import Settings
 from models.users import Role, User
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -31,6 +34,15 @@ class ShelfShareReport(BaseModel):
     stop: date
     group_by: GroupBy
     rows: list[ShareRow]
+
+
+def _window(settings: Settings, start: date | None, stop: date | None) -> tuple[date, date]:
+    """[from, to] as a half-open range of days; the last four weeks by default."""
+    first, after = default_window(today(settings))
+    first, after = start or first, (stop + timedelta(days=1)) if stop else after
+    if after <= first:
+        raise Invalid("`to` must not be before `from`.")
+    return first, after
 
 
 @router.get(
@@ -52,10 +64,7 @@ def shelf_share_report(
     format: Literal["json", "csv"] = "json",
 ) -> ShelfShareReport | Response:
     """Linear share of shelf and facings per brand, with 95 % intervals and the change."""
-    first, after = default_window(today(settings))
-    first, after = start or first, (stop + timedelta(days=1)) if stop else after
-    if after <= first:
-        raise Invalid("`to` must not be before `from`.")
+    first, after = _window(settings, start, stop)
     query = ShareQuery(first, after, group_by, territory_id, brand_id, category_id, channel)
     rows = shelf_share(session, user, query)
     if format == "csv":
@@ -63,3 +72,30 @@ def shelf_share_report(
     return ShelfShareReport(
         start=first, stop=after - timedelta(days=1), group_by=group_by, rows=rows
     )
+
+
+class RepsReport(BaseModel):
+    start: date
+    stop: date
+    rows: list[RepRow]
+
+
+@router.get(
+    "/reps",
+    response_model=RepsReport,
+    responses={**problem_responses(401, 403, 422), **CSV_OR_JSON},
+)
+def reps_report(
+    user: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    stop: Annotated[date | None, Query(alias="to", description="Inclusive.")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> RepsReport | Response:
+    """Per rep: planned against done visits, time in store, geofence and trust flags, photos."""
+    first, after = _window(settings, start, stop)
+    rows = reps.reps_report(session, settings, user, first, after)
+    if format == "csv":
+        return csv_response(rows, RepRow, "reps.csv")
+    return RepsReport(start=first, stop=after - timedelta(days=1), rows=rows)

@@ -65,10 +65,11 @@ groups AS (
 brand_photo AS (
     -- One row per photo and brand: the brand's width there, and its facings.
     SELECT ph.group_key, ph.photo_id, ph.outlet_id, ph.y, s.brand_id, s.width_px AS x,
-           coalesce((SELECT sum(f.facings) FROM photo_facing AS f JOIN sku ON sku.id = f.sku_id
-                     WHERE f.photo_id = ph.photo_id AND sku.brand_id = s.brand_id
-                       AND (CAST(:category_id AS uuid) IS NULL OR sku.category_id = :category_id)), 0)
-               AS facings
+           coalesce((
+               SELECT sum(f.facings) FROM photo_facing AS f JOIN sku ON sku.id = f.sku_id
+               WHERE f.photo_id = ph.photo_id AND sku.brand_id = s.brand_id
+                 AND (CAST(:category_id AS uuid) IS NULL OR sku.category_id = :category_id)
+           ), 0) AS facings
     FROM photos AS ph
     JOIN photo_brand_share AS s ON s.photo_id = ph.photo_id
     WHERE (CAST(:brand_id AS uuid) IS NULL OR s.brand_id = :brand_id)
