@@ -70,4 +70,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
     ):
         app.include_router(module.router)
+    app.include_router(reports.alerts_router)
     return app

@@ -77,6 +77,20 @@ class Settings(BaseSettings):
     )
     route_max_stops: int = Field(default=20, gt=0, description="Most outlets planned per day.")
     timezone: str = Field(default="UTC", description="The field force's local time zone (IANA).")
+    alert_share_drop_pp: float = Field(
+        default=5.0, gt=0, description="Alert when a brand's weekly share falls this much."
+    )
+    alert_oos_visits: int = Field(
+        default=2, ge=2, description="Alert when an SKU is absent on this many visits running."
+    )
+    alert_coverage_drop_pp: float = Field(
+        default=5.0, gt=0, description="Alert when a territory's 28-day coverage falls this much."
+    )
+    alert_far_checkins: int = Field(
+        default=3,
+        ge=1,
+        description="Alert when a rep checks in outside the geofence this often a week.",
+    )
     log_level: str = "INFO"
     log_format: LogFormat = "json"
     demo_data: bool = Field(default=True, description="Load the demo market on first start.")

@@ -15,7 +15,8 @@ from api.export import CSV, csv_response
 from api.problems import problem_responses
 from models.errors import Invalid
 from models.outlets import Channel
-from models.reports import reps
+from models.reports import alerts, reps
+from models.reports.alerts import Alert
 from models.reports.reps import RepRow
 from models.reports.shelf_share import GroupBy, ShareQuery, ShareRow, default_window, shelf_share
 from models.routes import today
@@ -99,3 +100,25 @@ def reps_report(
     if format == "csv":
         return csv_response(rows, RepRow, "reps.csv")
     return RepsReport(start=first, stop=after - timedelta(days=1), rows=rows)
+
+
+alerts_router = APIRouter(prefix="/v1", tags=["reports"])
+
+
+class AlertList(BaseModel):
+    until: date
+    alerts: list[Alert]
+
+
+@alerts_router.get("/alerts", response_model=AlertList, responses=problem_responses(401, 403))
+def list_alerts(
+    user: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    until: Annotated[date | None, Query(description="Up to this day, inclusive.")] = None,
+) -> AlertList:
+    """Early warnings with their evidence: share drops, repeated out-of-stock, coverage, fraud."""
+    last = until or today(settings)
+    return AlertList(
+        until=last, alerts=alerts.alerts(session, settings, user, last + timedelta(days=1))
+    )
