@@ -13,17 +13,17 @@ from rich.console import Console
 
 from api.app import create_app
 from api.cli.runtime import embedded_cluster, ready_engine, run_lock
+from api.cli.seed import load_on_start
 from api.observability import configure_logging, logging_config
 from jobs.app import make_app
 from models.cluster import ClusterError, port_is_free
-from models.db import unit_of_work
-from models.demo import DEMO_USERS, seed_demo
+from models.demo import DEFAULT_SEED, DEMO_USERS, Scale
 from models.settings import Settings
 
 console = Console()
 
 
-def _banner(settings: Settings, demo: bool) -> None:
+def _banner(settings: Settings, demo: bool, market: bool) -> None:
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"\n[bold]Fieldsales[/] is serving on {base}")
     console.print(f"  API docs   {base}/docs")
@@ -37,6 +37,11 @@ def _banner(settings: Settings, demo: bool) -> None:
     if demo:
         console.print(
             "  demo users " + ", ".join(f"{u.username} / {u.password}" for u in DEMO_USERS)
+        )
+    if market:
+        console.print(
+            "  demo market Lyon: 19 more reps and 3 more managers, passwords rep-demo and"
+            " manager-demo (`fieldsales seed demo` lists them)"
         )
     console.print("Press Ctrl-C to stop.\n")
 
@@ -59,6 +64,10 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="HTTP port.")] = None,
     with_worker: Annotated[bool, typer.Option(help="Run a queue worker beside the API.")] = True,
+    demo_scale: Annotated[
+        Scale, typer.Option(help="Size of the demo market loaded into an empty database.")
+    ] = Scale.small,
+    demo_seed: Annotated[int, typer.Option(help="Random seed of the demo market.")] = DEFAULT_SEED,
 ) -> None:
     """Run the API (and a worker); on the embedded default, also its own PostgreSQL."""
     settings = Settings()
@@ -76,14 +85,14 @@ def serve(
         if settings.embedded:
             stack.enter_context(embedded_cluster(settings))
         engine = ready_engine(settings, upgrade=True)
-        if settings.demo_data:
-            with unit_of_work(engine) as session:
-                seed_demo(session)
+        market = settings.demo_data and load_on_start(
+            engine, settings, seed=demo_seed, scale=demo_scale
+        )
         engine.dispose()
         settings.signing_key  # noqa: B018  (created once here, before other processes read it)
         if with_worker:
             _start_worker(stack)
-        _banner(settings, settings.demo_data)
+        _banner(settings, settings.demo_data, market)
         uvicorn.run(
             create_app(settings),
             host=settings.host,
