@@ -16,6 +16,7 @@ from api.routes import (
     me,
     outlets,
     photos,
+    planning,
     reports,
     sync,
     territories,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         visits,
         photos,
         sync,
+        planning,
         reports,
     ):
         app.include_router(module.router)

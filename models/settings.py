@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     )
     route_max_stops: int = Field(default=20, gt=0, description="Most outlets planned per day.")
     timezone: str = Field(default="UTC", description="The field force's local time zone (IANA).")
+    presence_window_days: int = Field(
+        default=30, gt=0, description="How old the newest evidence of an SKU on a shelf may be."
+    )
     alert_share_drop_pp: float = Field(
         default=5.0, gt=0, description="Alert when a brand's weekly share falls this much."
     )

@@ -80,6 +80,7 @@ def create_analysed_photo(
             gaps=0,
             price_tags=0,
             linear_px=linear_px,
+            details={},
             duration_ms=1.0,
         )
     )

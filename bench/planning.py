@@ -1,0 +1,285 @@
+"""Benchmark: the planning queries on a generated market, against a bare GROUP BY of the sales.
+
+Builds a country of R regions × L leaf territories over lon 2 to 5, lat 48 to 49, N outlets
+(bench.imports' generator: every channel, class and status), S SKUs and M months of sales at
+a given SKU-outlet density, loaded through the bulk import path; then visits, audits and
+orders for the last months in SQL. Times the coverage table for the country, a region and a
+leaf, the gap, the opportunities, and ``SELECT sku_id, count(*) ... GROUP BY`` over the same
+month of sales as the floor; prints EXPLAIN ANALYZE summaries of the coverage and gap plans.
+Uses a throwaway cluster, or a throwaway database on DATABASE_URL's server.
+
+    .venv/bin/python -m bench.planning [--outlets 5000 --skus 60 --months 13 --density 0.1]
+    .venv/bin/python -m bench.planning --outlets 100000 --skus 300 --regions 10 --leaves 19
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, TextClause, text
+from sqlmodel import Session, col, select
+
+from bench._common import database
+from bench.imports import outlets_csv
+from models.db import unit_of_work
+from models.imports import Kind, import_file
+from models.planning import coverage, gap, opportunities
+from models.planning.coverage import CoverageFilter
+from models.planning.frame import Frame, add_months
+from models.planning.gap import GapOptions
+from models.planning.opportunities import OpportunityOptions
+from models.territories import Territory
+from models.users import Role, create_user
+
+PERIOD = date(2026, 10, 1)
+AS_OF = date(2026, 10, 20)
+WEST, SOUTH, WIDTH, HEIGHT = 2.0, 48.0, 3.0, 1.0
+
+
+def territories_csv(path: Path, regions: int, leaves: int) -> Path:
+    """The country, R vertical strips (regions), each cut into L horizontal leaves."""
+    lines = ["code,name,level,parent_code,geometry", f"FR,Country,country,,{box(0, 0, 1, 1)}"]
+    for r in range(regions):
+        lines.append(f"R{r:02d},Region {r},region,FR,{box(r / regions, 0, 1 / regions, 1)}")
+        for leaf in range(leaves):
+            cell = box(r / regions, leaf / leaves, 1 / regions, 1 / leaves)
+            lines.append(f"R{r:02d}-{leaf:02d},Area {r}.{leaf},territory,R{r:02d},{cell}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def box(x: float, y: float, w: float, h: float) -> str:
+    """A rectangle given in fractions of the country's extent, as a quoted WKT polygon."""
+    lon, lat, w, h = WEST + x * WIDTH, SOUTH + y * HEIGHT, w * WIDTH, h * HEIGHT
+    ring = [(lon, lat), (lon + w, lat), (lon + w, lat + h), (lon, lat + h), (lon, lat)]
+    return '"POLYGON((' + ", ".join(f"{a:.6f} {b:.6f}" for a, b in ring) + '))"'
+
+
+def skus_csv(path: Path, count: int) -> Path:
+    lines = ["code,name,brand_code,category_code,brand_name,brand_own,category_name,rrp"]
+    for i in range(count):
+        brand, category = i % 10, i % 6
+        lines.append(
+            f"SKU-{i:04d},Product {i},B{brand},C{category},Brand {brand},"
+            f"{'true' if brand < 5 else 'false'},Category {category},{1 + i % 9}.50"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def sales_csv(
+    path: Path, outlets: list[str], skus: int, months: int, density: float, rng: random.Random
+) -> int:
+    """One row per outlet, SKU and month, for a ``density`` share of outlet-SKU pairs."""
+    first = add_months(PERIOD, 1 - months)
+    rows = 0
+    with path.open("w") as out:
+        out.write("outlet_code,sku_code,date,quantity,value\n")
+        for outlet in outlets:
+            pace = rng.uniform(0.2, 3.0)
+            for sku in range(skus):
+                if rng.random() >= density:
+                    continue
+                price = 1 + sku % 9 + 0.5
+                for m in range(months):
+                    day = add_months(first, m).replace(day=1 + rng.randrange(AS_OF.day))
+                    quantity = max(1, round(rng.expovariate(1 / (8 * pace))))
+                    out.write(f"{outlet},SKU-{sku:04d},{day},{quantity},{quantity * price:.2f}\n")
+                    rows += 1
+    return rows
+
+
+def targets_csv(path: Path, leaves: list[str], skus: int, rng: random.Random) -> Path:
+    lines = ["territory_code,sku_code,period,quantity"]
+    for leaf in leaves:
+        for sku in range(skus):
+            lines.append(f"{leaf},SKU-{sku:04d},{PERIOD:%Y-%m},{rng.randint(50, 2000)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# Visits across the history and the period: the active outlets' served footprint; audits and
+# orders on the period's visits are the presence evidence.
+FIELD_WORK = [
+    """
+    INSERT INTO visit (id, rep_id, outlet_id, started_at, location, mock_location, distance_m,
+                       geofence, trust_score, checkin_digest, ended_at)
+    SELECT gen_random_uuid(), :rep, x.id, x.at, x.location, false, 5, 'inside', 1, 'bench',
+           x.at + interval '20 minutes'
+    FROM (SELECT o.id, o.location,
+                 timestamptz '2026-07-01' + random() * interval '111 days' AS at
+          FROM outlet AS o CROSS JOIN generate_series(1, 4)
+          WHERE o.status = 'active' AND random() < 0.8) AS x
+    """,
+    "INSERT INTO audit (id, visit_id, digest) "
+    "SELECT gen_random_uuid(), id, 'bench' FROM visit WHERE started_at >= :period",
+    """
+    INSERT INTO audit_line (audit_id, sku_id, present, facings)
+    SELECT a.id, k.id, random() < 0.85, floor(random() * 7)
+    FROM audit AS a CROSS JOIN sku AS k WHERE random() < 0.15
+    """,
+    "INSERT INTO sales_order (id, visit_id, digest) SELECT gen_random_uuid(), id, 'bench' "
+    "FROM visit WHERE started_at >= :period AND random() < 0.3",
+    """
+    INSERT INTO order_line (order_id, sku_id, quantity, price)
+    SELECT so.id, k.id, 1 + floor(random() * 10), 2.50
+    FROM sales_order AS so CROSS JOIN sku AS k WHERE random() < 0.05
+    """,
+    "INSERT INTO msl (channel, sku_id) SELECT c, k.id FROM unnest(enum_range(NULL::outlet_channel))"
+    " AS c CROSS JOIN sku AS k WHERE k.code < 'SKU-0020'",
+]
+
+
+def load(engine: Engine, folder: Path, args: argparse.Namespace) -> None:
+    rng = random.Random(20261201)
+    files = [
+        (Kind.territories, territories_csv(folder / "t.csv", args.regions, args.leaves)),
+        (Kind.outlets, outlets_csv(folder / "o.csv", args.outlets, 1, rng)),
+        (Kind.skus, skus_csv(folder / "s.csv", args.skus)),
+    ]
+    for kind, path in files:
+        timed(f"import {kind.value}", partial(_import, engine, kind, path))
+    with Session(engine) as session:
+        active = list(session.scalars(text("SELECT code FROM outlet WHERE status = 'active'")))
+        leaves = list(session.scalars(text("SELECT code FROM territory WHERE level = 'territory'")))
+    rows = sales_csv(folder / "sales.csv", active, args.skus, args.months, args.density, rng)
+    print(f"{rows:,} sales rows ({len(active):,} active outlets)")  # noqa: T201
+    timed("import sales", lambda: _import(engine, Kind.sales, folder / "sales.csv"))
+    targets = targets_csv(folder / "targets.csv", leaves, args.skus, rng)
+    timed("import targets", lambda: _import(engine, Kind.targets, targets))
+    with unit_of_work(engine) as session:
+        rep = create_user(session, username="bench-rep", password="bench-password", role=Role.rep)
+        for statement in FIELD_WORK:
+            session.execute(text(statement), {"rep": rep.id, "period": PERIOD})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
+
+
+def _import(engine: Engine, kind: Kind, path: Path) -> None:
+    with unit_of_work(engine) as session, path.open("rb") as source:
+        import_file(session, kind, source)
+
+
+def timed(label: str, work: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - start
+    print(f"{label}: {seconds:.3f}s")  # noqa: T201
+    return seconds
+
+
+def territory(session: Session, code: str) -> Territory:
+    return session.exec(select(Territory).where(col(Territory.code) == code)).one()
+
+
+def frame(session: Session, code: str) -> Frame:
+    return Frame(territory(session, code), PERIOD, AS_OF, ZoneInfo("UTC"))
+
+
+def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def explain(session: Session, query: TextClause, params: dict[str, Any], label: str) -> None:
+    """EXPLAIN ANALYZE: total time, the nodes that spent the most, the most memory used."""
+    plan = session.execute(text("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query.text), params)
+    root = plan.scalar_one()[0]
+    nodes = list(plan_nodes(root["Plan"]))
+
+    def own(node: dict[str, Any]) -> float:
+        children = sum(c["Actual Total Time"] * c["Actual Loops"] for c in node.get("Plans", []))
+        return float(node["Actual Total Time"] * node["Actual Loops"] - children)
+
+    memory = max(n.get("Peak Memory Usage", 0) or n.get("Sort Space Used", 0) for n in nodes)
+    print(  # noqa: T201
+        f"EXPLAIN {label}: execution {root['Execution Time']:.1f} ms, planning "
+        f"{root['Planning Time']:.1f} ms, {len(nodes)} nodes, largest hash/sort {memory} kB"
+    )
+    for node in sorted(nodes, key=own, reverse=True)[:5]:
+        name = node.get("Relation Name") or node.get("CTE Name") or ""
+        print(  # noqa: T201
+            f"    {own(node):8.1f} ms  {node['Node Type']} {name}  rows={node['Actual Rows']}"
+            f" loops={node['Actual Loops']}"
+        )
+
+
+BASELINE = text(
+    "SELECT sku_id, count(*), sum(quantity) FROM sale WHERE day >= :start AND day < :cut "
+    "GROUP BY sku_id"
+)
+
+
+def measure(engine: Engine) -> None:
+    everything = CoverageFilter()
+    with Session(engine) as session:
+        country, region, leaf = (
+            frame(session, "FR"),
+            frame(session, "R00"),
+            frame(session, "R00-00"),
+        )
+        times = {
+            "coverage country (cold)": timed(
+                "coverage country (cold)",
+                lambda: coverage.coverage_table(session, country, everything),
+            ),
+            "coverage country": timed(
+                "coverage country", lambda: coverage.coverage_table(session, country, everything)
+            ),
+            "coverage region": timed(
+                "coverage region", lambda: coverage.coverage_table(session, region, everything)
+            ),
+            "coverage leaf": timed(
+                "coverage leaf", lambda: coverage.coverage_table(session, leaf, everything)
+            ),
+        }
+        options = GapOptions()
+        for label, where in (("country", country), ("region", region)):
+            report = partial(gap.gap_report, session, where, options, after=0, visible=None)
+            times[f"gap {label}"] = timed(f"gap {label}", report)
+            ranking = partial(
+                opportunities.opportunities, session, where, OpportunityOptions(), None
+            )
+            times[f"opportunities {label}"] = timed(f"opportunities {label}", ranking)
+        base = timed("baseline GROUP BY", lambda: session.execute(BASELINE, country.params()).all())
+        rows = len(coverage.coverage_table(session, country, everything).rows)
+        print(f"coverage country: {rows:,} rows")  # noqa: T201
+        for label, seconds in times.items():
+            print(f"{label} / baseline: {seconds / base:.1f}x")  # noqa: T201
+        explain(
+            session, coverage.QUERY, coverage.parameters(country, everything), "coverage country"
+        )
+        explain(session, gap.QUERY, gap.parameters(region, options, 0, None), "gap region")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak:.0f} MB")  # noqa: T201
+    print(json.dumps({k: round(v, 3) for k, v in times.items()}))  # noqa: T201
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outlets", type=int, default=5_000)
+    parser.add_argument("--skus", type=int, default=60)
+    parser.add_argument("--months", type=int, default=13, help="Of sales, up to the period.")
+    parser.add_argument("--density", type=float, default=0.1, help="Share of SKU-outlet pairs.")
+    parser.add_argument("--regions", type=int, default=4)
+    parser.add_argument("--leaves", type=int, default=8, help="Leaf territories per region.")
+    args = parser.parse_args()
+    with database() as engine, tempfile.TemporaryDirectory() as folder:
+        load(engine, Path(folder), args)
+        measure(engine)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""The coverage × SKU × target table of a territory and its children.
+
+For each row territory t (the one asked about, then each child) and SKU s in the month p:
+
+- universe |U|: active and prospect outlets assigned to t or below;
+- covered: outlets of U with a completed visit, or an order, in p;
+- carrying: outlets of U where s sold in p, or whose newest evidence has s on the shelf;
+- ND = carrying / |U|; WD = category sales of the carrying outlets / category sales of U;
+- ROS = sales / carrying (0 where nothing is carried, and then nothing sold either);
+- sales: imported sales plus orders, at outlets of U, from the 1st to ``as_of``.
+
+An outlet that sold s counts as carrying it, so every sale is a sale of a carrying outlet of
+U, and sales = |U| × ND × ROS holds exactly in the counts each row gives. The identity is
+checked on every row by the tests; ND and ROS are shown to six decimals.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlmodel import Session
+
+from models.outlets import Channel
+from models.planning import sources
+from models.planning.frame import Frame
+from models.planning.targets import EFFECTIVE
+
+# Root row first, then children by code; in each, the totals and then SKUs by code.
+STATEMENT = """
+WITH RECURSIVE
+{tree},
+row_territory (id) AS (
+    SELECT CAST(:root AS uuid)
+    UNION ALL
+    SELECT t.id FROM territory AS t WHERE t.parent_id = :root
+),
+-- The buckets each row adds up: the root all of them, a child its own.
+row_bucket (row_id, bucket) AS (
+    SELECT DISTINCT CAST(:root AS uuid), tree.bucket FROM tree
+    UNION ALL
+    SELECT t.id, t.id FROM territory AS t WHERE t.parent_id = :root
+),
+{universe},
+shown_sku AS (
+    SELECT k.id, k.category_id FROM sku AS k
+    WHERE (CAST(:sku_id AS uuid) IS NULL OR k.id = CAST(:sku_id AS uuid))
+      AND (CAST(:brand_id AS uuid) IS NULL OR k.brand_id = CAST(:brand_id AS uuid))
+),
+{pairs},
+category_sales AS (
+    SELECT s.outlet_id, k.category_id, sum(s.value) AS value
+    FROM sold AS s JOIN sku AS k ON k.id = s.sku_id
+    GROUP BY s.outlet_id, k.category_id
+),
+bucket_sku AS (
+    SELECT p.bucket, p.sku_id,
+           count(*) FILTER (WHERE p.carrying) AS carrying,
+           sum(p.quantity) AS quantity, sum(p.value) AS value,
+           coalesce(sum(c.value) FILTER (WHERE p.carrying), 0) AS carrying_category_value
+    FROM pair AS p
+    LEFT JOIN category_sales AS c ON c.outlet_id = p.outlet_id AND c.category_id = p.category_id
+    GROUP BY p.bucket, p.sku_id
+),
+bucket_category AS (
+    SELECT u.bucket, c.category_id, sum(c.value) AS value
+    FROM category_sales AS c JOIN universe AS u ON u.outlet_id = c.outlet_id
+    GROUP BY u.bucket, c.category_id
+),
+bucket_last_year AS (
+    SELECT u.bucket, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
+    FROM ({sales_last_year}) AS f
+    JOIN universe AS u ON u.outlet_id = f.outlet_id
+    JOIN shown_sku AS k ON k.id = f.sku_id
+    GROUP BY u.bucket, f.sku_id
+),
+bucket_outlets AS (
+    SELECT u.bucket, count(*) AS universe, count(*) FILTER (WHERE {covered}) AS covered
+    FROM universe AS u
+    GROUP BY u.bucket
+),
+{effective},
+row_outlets AS (
+    SELECT rb.row_id, sum(b.universe) AS universe, sum(b.covered) AS covered
+    FROM row_bucket AS rb JOIN bucket_outlets AS b ON b.bucket = rb.bucket
+    GROUP BY rb.row_id
+),
+row_sku AS (
+    SELECT rb.row_id, b.sku_id, sum(b.carrying) AS carrying, sum(b.quantity) AS quantity,
+           sum(b.value) AS value, sum(b.carrying_category_value) AS wd_num
+    FROM row_bucket AS rb JOIN bucket_sku AS b ON b.bucket = rb.bucket
+    GROUP BY rb.row_id, b.sku_id
+),
+row_category AS (
+    SELECT rb.row_id, b.category_id, sum(b.value) AS value
+    FROM row_bucket AS rb JOIN bucket_category AS b ON b.bucket = rb.bucket
+    GROUP BY rb.row_id, b.category_id
+),
+row_last_year AS (
+    SELECT rb.row_id, b.sku_id, sum(b.quantity) AS quantity, round(sum(b.value), 2) AS value
+    FROM row_bucket AS rb JOIN bucket_last_year AS b ON b.bucket = rb.bucket
+    GROUP BY rb.row_id, b.sku_id
+),
+sku_list AS (
+    SELECT sku_id FROM row_sku
+    UNION SELECT sku_id FROM row_last_year
+    UNION SELECT sku_id FROM row_target
+),
+cell AS (
+    SELECT r.id AS row_id, l.sku_id,
+           coalesce(o.universe, 0) AS universe, coalesce(o.covered, 0) AS covered,
+           coalesce(s.carrying, 0) AS carrying,
+           coalesce(s.quantity, 0) AS quantity, round(coalesce(s.value, 0), 2) AS value,
+           coalesce(s.wd_num, 0) AS wd_num, coalesce(c.value, 0) AS wd_den,
+           y.quantity AS ly_quantity, y.value AS ly_value,
+           t.quantity AS target_quantity, t.value AS target_value
+    FROM row_territory AS r
+    LEFT JOIN row_outlets AS o ON o.row_id = r.id
+    LEFT JOIN sku_list AS l ON true
+    LEFT JOIN shown_sku AS k ON k.id = l.sku_id
+    LEFT JOIN row_sku AS s ON s.row_id = r.id AND s.sku_id = l.sku_id
+    LEFT JOIN row_category AS c ON c.row_id = r.id AND c.category_id = k.category_id
+    LEFT JOIN row_last_year AS y ON y.row_id = r.id AND y.sku_id = l.sku_id
+    LEFT JOIN row_target AS t ON t.row_id = r.id AND t.sku_id = l.sku_id
+),
+-- Run-rate: sales to date spread over the whole month; none before the month starts.
+projected AS (
+    SELECT cell.*,
+           CASE WHEN :elapsed > 0 THEN round(quantity * :days / :elapsed, 3) END AS p_quantity,
+           CASE WHEN :elapsed > 0 THEN round(value * :days / :elapsed, 2) END AS p_value
+    FROM cell
+),
+-- Totals are sums of the rows shown, so a reader adding up a column finds them exactly.
+grouped AS (
+    SELECT row_id, sku_id, GROUPING(sku_id) = 1 AS total,
+           max(universe) AS universe, max(covered) AS covered, sum(carrying) AS carrying,
+           sum(quantity) AS quantity, sum(value) AS value,
+           sum(wd_num) AS wd_num, sum(wd_den) AS wd_den,
+           sum(target_quantity) AS target_quantity, sum(target_value) AS target_value,
+           sum(p_quantity) AS p_quantity, sum(p_value) AS p_value,
+           sum(ly_quantity) AS ly_quantity, sum(ly_value) AS ly_value,
+           sum(target_quantity - p_quantity) AS gap_quantity,
+           sum(target_value - p_value) AS gap_value
+    FROM projected
+    GROUP BY GROUPING SETS ((row_id, sku_id), (row_id))
+)
+SELECT g.row_id AS territory_id, t.code, t.name, t.level, t.parent_id, g.total,
+       g.sku_id, k.code AS sku_code, k.name AS sku_name, k.brand_id,
+       g.universe, g.covered,
+       round(CASE WHEN g.universe > 0 THEN g.covered / g.universe ELSE 0 END, 6) AS coverage,
+       g.carrying,
+       round(CASE WHEN g.universe > 0 THEN g.carrying / g.universe ELSE 0 END, 6) AS nd,
+       round(CASE WHEN g.wd_den > 0 THEN g.wd_num / g.wd_den ELSE 0 END, 6) AS wd,
+       round(CASE WHEN g.carrying > 0 THEN g.quantity / g.carrying ELSE 0 END, 6) AS ros,
+       round(g.quantity, 3) AS sales_quantity, round(g.value, 2) AS sales_value,
+       round(g.target_quantity, 3) AS target_quantity, round(g.target_value, 2) AS target_value,
+       round(g.p_quantity, 3) AS projected_quantity, round(g.p_value, 2) AS projected_value,
+       round(g.ly_quantity, 3) AS last_year_quantity, round(g.ly_value, 2) AS last_year_value,
+       round(g.gap_quantity, 3) AS gap_quantity, round(g.gap_value, 2) AS gap_value
+FROM grouped AS g
+JOIN territory AS t ON t.id = g.row_id
+LEFT JOIN sku AS k ON k.id = g.sku_id
+WHERE g.total OR g.sku_id IS NOT NULL
+ORDER BY g.row_id <> :root, t.code, g.total DESC, k.code
+"""
+
+QUERY = text(
+    STATEMENT.format(
+        tree=sources.TREE,
+        universe=sources.UNIVERSE,
+        pairs=sources.PAIRS,
+        sales_last_year=sources.sales("universe", "ly_start", "ly_end"),
+        covered=sources.covered("u.outlet_id"),
+        effective=EFFECTIVE,
+    )
+)
+
+
+class CoverageFilter(BaseModel):
+    sku_id: uuid.UUID | None = None
+    brand_id: uuid.UUID | None = None
+    channel: Channel | None = Field(
+        default=None,
+        description="Only outlets of this channel; targets are per territory, so none is shown.",
+    )
+
+
+class Figures(BaseModel):
+    universe: int = Field(description="Active and prospect outlets of the territory.")
+    covered: int = Field(description="Outlets with a completed visit or an order in the period.")
+    coverage: Decimal
+    carrying: int = Field(description="Outlets carrying the SKU (in totals: outlet × SKU pairs).")
+    sales_quantity: Decimal
+    sales_value: Decimal
+    target_quantity: Decimal | None
+    target_value: Decimal | None
+    projected_quantity: Decimal | None = Field(description="Run-rate to the month's end.")
+    projected_value: Decimal | None
+    last_year_quantity: Decimal | None = Field(description="The same month last year.")
+    last_year_value: Decimal | None
+    gap_quantity: Decimal | None = Field(description="Target minus projected.")
+    gap_value: Decimal | None
+
+
+class CoverageRow(Figures):
+    territory_id: uuid.UUID
+    sku_id: uuid.UUID
+    sku_code: str
+    sku_name: str
+    brand_id: uuid.UUID
+    nd: Decimal = Field(description="Numeric distribution: carrying / universe.")
+    wd: Decimal = Field(description="Weighted distribution: category sales share of carriers.")
+    ros: Decimal = Field(description="Rate of sale: sales quantity / carrying.")
+
+
+class TerritoryTotals(Figures):
+    territory_id: uuid.UUID
+    code: str
+    name: str
+    level: str
+    parent_id: uuid.UUID | None
+
+
+class CoverageTable(BaseModel):
+    territory_id: uuid.UUID
+    period: str
+    as_of: date
+    presence_window_days: int
+    territories: list[TerritoryTotals] = Field(description="The territory, then each child.")
+    rows: list[CoverageRow]
+
+
+def parameters(frame: Frame, where: CoverageFilter) -> dict[str, Any]:
+    return {
+        **frame.params(),
+        "sku_id": where.sku_id,
+        "brand_id": where.brand_id,
+        "channel": where.channel.value if where.channel else None,
+        "with_targets": where.channel is None,
+    }
+
+
+def coverage_table(session: Session, frame: Frame, where: CoverageFilter) -> CoverageTable:
+    """The table for the frame's territory and each child, in one statement."""
+    sources.analytic(session)
+    result = session.execute(QUERY, parameters(frame, where)).mappings().all()
+    return CoverageTable(
+        territory_id=frame.territory.id,
+        period=frame.month.strftime("%Y-%m"),
+        as_of=frame.as_of,
+        presence_window_days=frame.window_days,
+        territories=[TerritoryTotals.model_validate(dict(row)) for row in result if row["total"]],
+        rows=[CoverageRow.model_validate(dict(row)) for row in result if not row["total"]],
+    )

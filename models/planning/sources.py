@@ -1,0 +1,107 @@
+"""SQL shared by the planning queries: the territory tree, the universe, sales, coverage.
+
+Fragments are templates of our own text; every value travels as a bind parameter.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from models.planning.presence import latest_presence
+
+# Memory for each hash and sort of a planning statement: at 4 MB (the default) the per outlet
+# and SKU aggregates of a whole country spill to disk.
+ANALYTIC = (text("SET LOCAL jit = off"), text("SET LOCAL work_mem = '64MB'"))
+
+
+def analytic(session: Session) -> None:
+    """Settings for the rest of the transaction: no JIT, room to hash and sort in memory.
+
+    Row counts through a dozen CTEs and aggregates are guesses, and the guesses compound into
+    costs in the millions: PostgreSQL then JIT-compiles the plan, which took 17 s of an 18 s
+    coverage query in bench/planning.py (0.7 s without). The plans gain nothing from it.
+    """
+    for setting in ANALYTIC:
+        session.execute(setting)
+
+
+# Each territory of the subtree with its *bucket*: the child of the root it lies under, or the
+# root itself. Buckets partition the outlets, so the root's figures are its children's sums.
+TREE = """
+tree (id, bucket) AS (
+    SELECT t.id, t.id FROM territory AS t WHERE t.id = :root
+    UNION ALL
+    SELECT c.id, CASE WHEN p.id = :root THEN c.id ELSE p.bucket END
+    FROM territory AS c JOIN tree AS p ON c.parent_id = p.id
+)"""
+
+# Outlets are assigned to the leaf that contains them (territories.assign_outlets), so joining
+# on the assignment is the polygon test done once, and no spatial join runs here.
+UNIVERSE = """
+universe AS (
+    SELECT o.id AS outlet_id, tr.bucket, o.channel, o.status
+    FROM outlet AS o JOIN tree AS tr ON tr.id = o.territory_id
+    WHERE o.status IN ('active', 'prospect')
+      AND (CAST(:channel AS outlet_channel) IS NULL
+           OR o.channel = CAST(:channel AS outlet_channel))
+)"""
+
+# Imported sales count by their day; orders taken on visits by the visit's local start.
+SALES = """
+SELECT s.outlet_id, s.sku_id, s.quantity, s.value
+FROM sale AS s JOIN {outlets} AS u ON u.outlet_id = s.outlet_id
+WHERE s.day >= :{since} AND s.day < :{until}
+UNION ALL
+SELECT v.outlet_id, l.sku_id, l.quantity, l.quantity * l.price
+FROM {outlets} AS u
+JOIN visit AS v ON v.outlet_id = u.outlet_id
+JOIN sales_order AS so ON so.visit_id = v.id
+JOIN order_line AS l ON l.order_id = so.id
+WHERE v.started_at >= :{since}_ts AND v.started_at < :{until}_ts"""
+
+
+def sales(outlets: str, since: str, until: str) -> str:
+    """SQL rows ``(outlet_id, sku_id, quantity, value)`` sold at ``outlets`` in a span.
+
+    ``since`` and ``until`` name date parameters, each with a ``_ts`` twin (local midnight).
+    """
+    return SALES.format(outlets=outlets, since=since, until=until)
+
+
+# Covered: a completed visit, or a visit with an order, in the period up to the cut.
+COVERED = """EXISTS (
+    SELECT 1 FROM visit AS v
+    WHERE v.outlet_id = {outlet} AND v.started_at >= :start_ts AND v.started_at < :cut_ts
+      AND (v.ended_at IS NOT NULL
+           OR EXISTS (SELECT 1 FROM sales_order AS so WHERE so.visit_id = v.id))
+)"""
+
+
+def covered(outlet: str) -> str:
+    """SQL that is true when the outlet expression ``outlet`` was covered in the period."""
+    return COVERED.format(outlet=outlet)
+
+
+# What each outlet of the universe sold of each SKU in the period to the cut (every SKU: weighted
+# distribution needs whole categories), its newest shelf evidence, and the (outlet, SKU) pairs of
+# SKUs in ``shown_sku`` with either. Selling is proof of carrying, so sales never come from an
+# outlet that does not count as carrying: that is what makes sales = |U| × ND × ROS exact.
+PAIRS = """
+sold AS (
+    SELECT f.outlet_id, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
+    FROM ({sales}) AS f
+    GROUP BY f.outlet_id, f.sku_id
+),
+latest AS ({latest}),
+pair AS (
+    SELECT u.outlet_id, u.bucket, u.channel, u.status, k.id AS sku_id, k.category_id,
+           coalesce(s.quantity, 0) AS quantity, coalesce(s.value, 0) AS value,
+           l.present IS NOT NULL
+               OR coalesce(s.quantity, 0) <> 0 OR coalesce(s.value, 0) <> 0 AS carrying
+    FROM sold AS s
+    FULL JOIN (SELECT outlet_id, sku_id, present FROM latest WHERE present) AS l
+        ON l.outlet_id = s.outlet_id AND l.sku_id = s.sku_id
+    JOIN universe AS u ON u.outlet_id = coalesce(s.outlet_id, l.outlet_id)
+    JOIN shown_sku AS k ON k.id = coalesce(s.sku_id, l.sku_id)
+)""".format(sales=sales("universe", "start", "cut"), latest=latest_presence("universe"))
