@@ -10,11 +10,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, text
+from sqlalchemy import BigInteger, Column, delete, text
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.base import utcnow
+from models.catalogue import Brand, Sku
+from models.visits import Photo, PhotoStatus
 
 
 class PhotoAnalysis(SQLModel, table=True):
@@ -85,3 +87,130 @@ class PhotoBrandShare(SQLModel, table=True):
     brand_id: uuid.UUID = Field(foreign_key="brand.id", primary_key=True, index=True)
     width_px: float
     share: float = Field(ge=0, le=1)
+
+
+# Photos this close in perceptual hash (bits of 64) show the same shelf shot: a reuse.
+REUSE_MAX_BITS = 6
+
+FLAG_REUSE = text("""
+WITH twins AS (
+    SELECT v.id AS visit_id
+    FROM photo_analysis AS mine
+    JOIN photo AS p ON p.id = mine.photo_id
+    JOIN photo_analysis AS other ON other.photo_id <> mine.photo_id
+        AND bit_count((mine.phash # other.phash)::bit(64)) <= :bits
+    JOIN photo AS q ON q.id = other.photo_id AND q.visit_id <> p.visit_id
+    JOIN visit AS v ON v.id IN (p.visit_id, q.visit_id)
+    WHERE mine.photo_id = :photo_id
+)
+UPDATE visit SET flags = array_append(flags, 'reused_photo'),
+                 trust_score = round((trust_score * (1 - :weight))::numeric, 3)
+WHERE id IN (SELECT visit_id FROM twins) AND NOT ('reused_photo' = ANY(flags))
+""")
+
+
+def flag_reuse(session: Session, photo_id: uuid.UUID, weight: float) -> int:
+    """Flag this photo's visit and every other visit that sent the same shot; returns how many.
+
+    The comparison scans the hashes (bit_count of XOR): fine for months of photos; past that,
+    a BK-tree or prefix buckets on the hash would keep it sub-linear.
+    """
+    result = session.execute(
+        FLAG_REUSE, {"photo_id": photo_id, "bits": REUSE_MAX_BITS, "weight": weight}
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _ids_by_code(
+    session: Session, table: type[Sku] | type[Brand], codes: set[str]
+) -> dict[str, uuid.UUID]:
+    if not codes:
+        return {}
+    rows = session.exec(select(table.code, table.id).where(col(table.code).in_(codes)))
+    return dict(rows.all())
+
+
+def _signed(phash: str | int) -> int:
+    """A 64-bit hash (hex or int) as the signed bigint PostgreSQL stores."""
+    value = int(phash, 16) if isinstance(phash, str) else phash
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def record_analysis(
+    session: Session, photo: Photo, result: dict[str, Any], duration_ms: float
+) -> PhotoAnalysis:
+    """Replace the photo's results with ``result`` (the analysis JSON) and settle its status.
+
+    SKUs and brands are matched by their codes; products of SKUs the catalogue no longer knows
+    are kept as detections without an SKU. Flushes, never commits.
+    """
+    detections = result.get("detections", [])
+    skus = _ids_by_code(
+        session,
+        Sku,
+        {d["sku"] for d in detections if d.get("sku")} | set(result.get("facings", {})),
+    )
+    brands = _ids_by_code(
+        session,
+        Brand,
+        {d["brand"] for d in detections if d.get("brand")} | set(result.get("brand_share", {})),
+    )
+    session.execute(delete(PhotoAnalysis).where(col(PhotoAnalysis.photo_id) == photo.id))
+    quality = result.get("quality", {})
+    analysis = PhotoAnalysis(
+        photo_id=photo.id,
+        model_version=_version(result.get("model", {})),
+        width=int(result["width"]),
+        height=int(result["height"]),
+        quality_ok=not quality.get("flags"),
+        quality=quality,
+        phash=_signed(result["phash"]),
+        shelves=len(result.get("shelves", [])),
+        gaps=len(result.get("gaps", [])),
+        price_tags=int(result.get("price_tags", 0)),
+        linear_px=float(result.get("linear_px", 0.0)),
+        details={k: result.get(k) for k in ("shelves", "gaps", "displays", "posm")},
+        duration_ms=round(duration_ms, 1),
+    )
+    session.add(analysis)
+    session.flush()
+    session.add_all(
+        PhotoDetection(
+            photo_id=photo.id,
+            index=i,
+            kind=d["class"],
+            x1=d["box"][0],
+            y1=d["box"][1],
+            x2=d["box"][2],
+            y2=d["box"][3],
+            score=d["score"],
+            sku_id=skus.get(d.get("sku") or ""),
+            sku_score=d.get("sku_score"),
+            brand_id=brands.get(d.get("brand") or ""),
+        )
+        for i, d in enumerate(detections)
+    )
+    session.add_all(
+        PhotoFacing(photo_id=photo.id, sku_id=skus[code], facings=int(n))
+        for code, n in result.get("facings", {}).items()
+        if code in skus
+    )
+    session.add_all(
+        PhotoBrandShare(
+            photo_id=photo.id,
+            brand_id=brands[code],
+            share=float(share),
+            width_px=float(share) * analysis.linear_px,
+        )
+        for code, share in result.get("brand_share", {}).items()
+        if code in brands
+    )
+    photo.status = PhotoStatus.analysed if analysis.quality_ok else PhotoStatus.rejected
+    photo.status_reason = None if analysis.quality_ok else ", ".join(quality.get("flags", []))
+    session.add(photo)
+    session.flush()
+    return analysis
+
+
+def _version(model: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sorted(model.items()))[:200] or "unknown"

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -14,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Numeric, UniqueConstraint, func, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -371,3 +373,35 @@ def sku_image_bytes(
     if image is None or image.sku_id != sku_id:
         raise NotFound(f"SKU {sku_id} has no image {image_id}.")
     return SkuImagePublic.model_validate(image), store.get(image.storage_key)
+
+
+@dataclass(frozen=True)
+class ReferenceImage:
+    """One reference pack image, as shelf recognition needs it."""
+
+    sku: str  # the SKU's code: recognition answers codes, analyses are matched back by code
+    brand: str  # the brand's code, likewise
+    name: str
+    own: bool
+    storage_key: str
+    content_type: str
+
+
+def reference_images(session: Session) -> list[ReferenceImage]:
+    """Every active SKU's reference images, in a stable order (the catalogue's fingerprint)."""
+    # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
+    rows = session.execute(
+        sa_select(
+            col(Sku.code),
+            col(Brand.code),
+            col(Sku.name),
+            col(Brand.own),
+            col(SkuImage.storage_key),
+            col(SkuImage.content_type),
+        )
+        .join(Brand, col(Brand.id) == col(Sku.brand_id))
+        .join(SkuImage, col(SkuImage.sku_id) == col(Sku.id))
+        .where(col(Sku.active))
+        .order_by(col(Sku.code), col(SkuImage.created_at), col(SkuImage.id))
+    )
+    return [ReferenceImage(*row) for row in rows]

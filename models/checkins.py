@@ -28,6 +28,7 @@ FLAG_WEIGHTS = {
     VisitFlag.implausible_speed: 0.4,
     VisitFlag.clock_skew: 0.2,
     VisitFlag.poor_gps_accuracy: 0.15,
+    VisitFlag.reused_photo: 0.5,
 }
 
 

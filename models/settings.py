@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     )
     route_max_stops: int = Field(default=20, gt=0, description="Most outlets planned per day.")
     timezone: str = Field(default="UTC", description="The field force's local time zone (IANA).")
+    detector: Path | None = Field(
+        default=None,
+        description="An ONNX shelf detector (YOLOv8 layout) to use instead of the shipped one.",
+    )
     presence_window_days: int = Field(
         default=30, gt=0, description="How old the newest evidence of an SKU on a shelf may be."
     )

@@ -27,6 +27,7 @@ class VisitFlag(enum.StrEnum):
     mock_location = "mock_location"
     clock_skew = "clock_skew"
     implausible_speed = "implausible_speed"
+    reused_photo = "reused_photo"
 
 
 class Geofence(enum.StrEnum):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlmodel import Session
 
+from models.analysis import REUSE_MAX_BITS
 from models.scope import territory_ids
 from models.settings import Settings
 from models.users import User
@@ -164,8 +165,6 @@ QUERIES = {
     AlertKind.far_check_ins: FAR_CHECK_INS,
     AlertKind.reused_photo: REUSED_PHOTO,
 }
-# Photos this close in perceptual hash (bits of 64) are the same shot sent again.
-REUSE_MAX_BITS = 6
 
 
 def alerts(session: Session, settings: Settings, user: User, until: date) -> list[Alert]:
