@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import procrastinate
+from procrastinate.types import JSONValue
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -38,6 +39,16 @@ log = logging.getLogger("fieldsales.jobs.photos")
 def queue_analysis(app: procrastinate.App, session: Session, photo_id: uuid.UUID) -> int:
     """Queue a photo's analysis in the caller's transaction (it commits with the photo)."""
     return defer(app, session, "analyse_photo", queue=QUEUE, photo_id=str(photo_id))
+
+
+def queue_rescore(app: procrastinate.App, session: Session, photo_ids: list[uuid.UUID]) -> None:
+    """Queue many photos' analyses in one statement, in the caller's transaction."""
+    if not photo_ids:
+        return
+    connection = session.connection().connection.driver_connection
+    task = app.configure_task("fieldsales:analyse_photo", queue=QUEUE, connection=connection)
+    arguments: list[dict[str, JSONValue]] = [{"photo_id": str(pid)} for pid in photo_ids]
+    task.batch_defer(*arguments)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -22,7 +22,9 @@ from models.errors import (
     Unavailable,
 )
 from models.images import EXTENSIONS, NotAnImage, inspect_image
+from models.outlets import Outlet
 from models.storage import PhotoStore
+from models.territories import subtree_ids
 from models.users import User
 from models.visits import Photo, PhotoKind, PhotoStatus, Visit
 
@@ -256,3 +258,23 @@ def complete_upload(
     session.add(photo)
     session.flush()
     return public(photo), True
+
+
+def photos_to_rescore(
+    session: Session, *, since: date | None, territory_id: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """Photos whose bytes are in (not still uploading), optionally by visit day and territory."""
+    statement = (
+        select(Photo.id)
+        .join(Visit, col(Visit.id) == col(Photo.visit_id))
+        .where(col(Photo.status) != PhotoStatus.uploading)
+        .order_by(col(Visit.started_at))
+    )
+    if since is not None:
+        statement = statement.where(col(Visit.started_at) >= since)
+    if territory_id is not None:
+        outlets = select(Outlet.id).where(
+            col(Outlet.territory_id).in_(subtree_ids(session, territory_id))
+        )
+        statement = statement.where(col(Visit.outlet_id).in_(outlets))
+    return list(session.exec(statement))

@@ -19,10 +19,12 @@ from sqlmodel import Session, col, select
 from api.app import create_app
 from jobs import photos as photo_jobs
 from jobs.app import make_app
+from jobs.photos import queue_rescore
 from models import migrate
 from models.analysis import PhotoAnalysis, PhotoBrandShare, PhotoDetection
 from models.db import unit_of_work
 from models.demo.catalogue import add_pack_images, demo_catalogue, insert_catalogue, make_products
+from models.photos import photos_to_rescore
 from models.settings import Settings
 from models.storage import make_store
 from models.users import Role
@@ -133,3 +135,30 @@ def test_uploaded_photos_are_analysed_once_and_reuse_is_flagged(world: dict[str,
     assert [dict(row._mapping) for row in jobs] == [{"status": "succeeded", "count": 2}]
     assert all("reused_photo" in visit.flags for visit in flagged)
     assert again != first
+
+
+def test_rescore_replaces_results_without_duplicating(world: dict[str, Any]) -> None:
+    engine: Engine = world["engine"]
+    with TestClient(create_app(world["settings"])) as client:
+        photo_id = upload(
+            client, sign_in(client, world["rep"]), world["outlets"][0].id, shelf_jpeg(2)[0]
+        )
+    run_worker(world["settings"])
+
+    def results() -> tuple[int, int, int]:
+        with Session(engine) as session:
+            return (
+                session.exec(select(func.count()).select_from(PhotoAnalysis)).one(),
+                session.exec(select(func.count()).select_from(PhotoDetection)).one(),
+                session.exec(select(func.count()).select_from(PhotoBrandShare)).one(),
+            )
+
+    before = results()
+    with unit_of_work(engine) as session:
+        ids = photos_to_rescore(session, since=None, territory_id=None)
+        queue_rescore(make_app(world["settings"]), session, ids)
+    run_worker(world["settings"])
+
+    assert ids == [uuid.UUID(photo_id)]
+    assert before[0] == 1
+    assert results() == before
