@@ -11,6 +11,7 @@ from api.cli import db, imports, ops, photos, plan, seed, serve, users
 from models.cluster import ClusterError
 from models.errors import DomainError
 from models.health import DatabaseProblem
+from vision import cli as vision_cli
 
 app = typer.Typer(
     help="Fieldsales: field-sales retail execution backend.",
@@ -26,6 +27,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(seed.app, name="seed")
 app.add_typer(photos.app, name="photos")
 app.add_typer(plan.app, name="plan")
+app.add_typer(vision_cli.app, name="vision")
 
 err = Console(stderr=True)
 

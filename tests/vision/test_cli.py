@@ -1,0 +1,64 @@
+"""The `vision` typer app: catalogue, analyse (JSON lines, errors per photo), annotate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+from typer.testing import CliRunner
+
+from vision.catalogue import read_catalogue_dir
+from vision.cli import app
+
+DUMMY = Path(__file__).parent / "data" / "yolov8_dummy.onnx"
+runner = CliRunner()
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("analyse", "annotate", "catalogue", "evaluate-shelf"):
+        assert command in result.output
+
+
+def test_catalogue_writes_a_readable_catalogue_directory(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["catalogue", str(tmp_path), "--brands", "2", "--skus", "2"])
+    assert result.exit_code == 0, result.output
+    entries = read_catalogue_dir(tmp_path)
+    assert len(entries) == 4
+    assert all(len(e.images) == 2 and (tmp_path / e.images[0]).is_file() for e in entries)
+
+
+def test_analyse_prints_one_json_object_per_photo_and_fails_on_bad_ones(
+    tmp_path: Path, catalogue_dir: Path
+) -> None:
+    good, bad = tmp_path / "shelf.jpg", tmp_path / "notes.txt"
+    Image.new("RGB", (640, 480), (120, 90, 60)).save(good)
+    bad.write_text("not a photo")
+    args = ["analyse", str(good), str(bad), "--catalogue", str(catalogue_dir), "--json"]
+    result = runner.invoke(app, [*args, "--detector", str(DUMMY)])
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(good), str(bad)]
+    assert {"width", "height", "detections", "facings", "brand_share", "quality"} <= set(lines[0])
+    assert (lines[0]["width"], lines[0]["height"]) == (640, 480)
+    assert lines[1]["error"] == "NotAnImage"
+
+
+def test_analyse_without_json_prints_a_summary(tmp_path: Path, catalogue_dir: Path) -> None:
+    photo = tmp_path / "shelf.png"
+    Image.new("RGB", (640, 480), (120, 90, 60)).save(photo)
+    args = ["analyse", str(photo), "--catalogue", str(catalogue_dir), "--detector", str(DUMMY)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "quality flags" in result.output
+
+
+def test_annotate_writes_a_jpeg(tmp_path: Path, catalogue_dir: Path) -> None:
+    photo, out = tmp_path / "shelf.jpg", tmp_path / "out.jpg"
+    Image.new("RGB", (640, 480), (120, 90, 60)).save(photo)
+    args = ["annotate", str(photo), "-o", str(out), "--catalogue", str(catalogue_dir)]
+    result = runner.invoke(app, [*args, "--detector", str(DUMMY)])
+    assert result.exit_code == 0, result.output
+    assert Image.open(out).size == (640, 480)

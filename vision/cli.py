@@ -1,0 +1,144 @@
+"""`fieldsales vision ...`: analyse and annotate shelf photos, write the demo catalogue.
+
+A typer app of its own (`app`), importing nothing from api/ or models/ (nor, until a
+command runs, onnxruntime); the main CLI mounts it as `vision`. Also runs alone:
+`python -m vision.cli --help`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Shelf photos: detect, recognise, measure.", no_args_is_help=True)
+
+CatalogueOpt = Annotated[
+    Path,
+    typer.Option(
+        "--catalogue",
+        "-c",
+        help="Catalogue directory (catalogue.json + <sku>_<n>.png).",
+        exists=True,
+        file_okay=False,
+    ),
+]
+DetectorOpt = Annotated[
+    Path | None, typer.Option("--detector", help="ONNX detector [default: the shipped one].")
+]
+
+
+def _summary(name: str, result: dict[str, Any]) -> Table:
+    table = Table(title=f"{name}: {result['width']}x{result['height']}", show_lines=False)
+    table.add_column("brand")
+    table.add_column("share", justify="right")
+    for brand, share in sorted(result["brand_share"].items(), key=lambda kv: -kv[1]):
+        table.add_row(brand, f"{share:.1%}")
+    table.add_row("unknown", f"{result['unknown_share']:.1%}")
+    products = sum(d["class"] == "product" for d in result["detections"])
+    flags = ", ".join(result["quality"]["flags"]) or "none"
+    table.caption = (
+        f"{products} products on {len(result['shelves'])} shelves, "
+        f"{len(result['gaps'])} gaps, {result['price_tags']} price tags, "
+        f"{len(result['displays'])} displays, {len(result['posm'])} POSM; "
+        f"quality flags: {flags}; phash {result['phash']}"
+    )
+    return table
+
+
+@app.command()
+def analyse(
+    photos: Annotated[list[Path], typer.Argument(help="Photos (JPEG, PNG, WebP, HEIC).")],
+    catalogue: CatalogueOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    detector: DetectorOpt = None,
+    threads: Annotated[int, typer.Option(help="onnxruntime threads.")] = 2,
+) -> None:
+    """Analyse shelf photos: detections, SKUs, facings, share of shelf, gaps, quality."""
+    from vision.analyse import Analyser
+    from vision.decode import BadImage
+    from vision.session import DEFAULT_DETECTOR
+
+    analyser = Analyser(catalogue, detector or DEFAULT_DETECTOR, threads=threads)
+    console, failed = Console(), 0
+    for photo in photos:
+        try:
+            result = {"file": str(photo), **analyser(photo).to_json()}
+        except (BadImage, OSError) as exc:
+            failed += 1
+            result = {"file": str(photo), "error": type(exc).__name__, "message": str(exc)}
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        elif "error" in result:
+            console.print(f"[red]{photo}: {result['error']}: {result['message']}[/red]")
+        else:
+            console.print(_summary(str(photo), result))
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def annotate(
+    photo: Annotated[Path, typer.Argument(help="The photo.", exists=True, dir_okay=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the JPEG.")],
+    catalogue: CatalogueOpt,
+    detector: DetectorOpt = None,
+    max_side: Annotated[int | None, typer.Option(help="Longest side of the output, px.")] = None,
+) -> None:
+    """Draw boxes, SKU labels and the per-brand share of shelf on a photo."""
+    from vision.analyse import Analyser
+    from vision.annotate import annotate as draw
+    from vision.session import DEFAULT_DETECTOR
+
+    data = photo.read_bytes()
+    result = Analyser(catalogue, detector or DEFAULT_DETECTOR)(data)
+    out.write_bytes(draw(data, result, max_side=max_side))
+    typer.echo(str(out))
+
+
+@app.command("catalogue")
+def write_catalogue(
+    out: Annotated[Path, typer.Argument(help="Directory to write.")],
+    seed: Annotated[int, typer.Option(help="Catalogue seed.")] = 0,
+    brands: Annotated[int, typer.Option(help="Number of brands.")] = 12,
+    skus: Annotated[int, typer.Option(help="SKUs per brand.")] = 6,
+    images: Annotated[int, typer.Option(help="Reference images per SKU.")] = 2,
+) -> None:
+    """Write the demo catalogue (generated packs) as a catalogue directory."""
+    from vision.synth import make_catalogue, write_catalogue_dir
+
+    cat = make_catalogue(seed, n_brands=brands, skus_per_brand=skus)
+    typer.echo(str(write_catalogue_dir(cat, out, images_per_sku=images)))
+
+
+@app.command("evaluate-shelf")
+def evaluate_shelf(
+    n: Annotated[int, typer.Option("-n", help="Generated photos per style.")] = 40,
+    style: Annotated[list[str], typer.Option(help="Generator styles.")] = ["train", "hard"],  # noqa: B006
+    catalogue_seed: Annotated[int, typer.Option(help="Catalogue seed.")] = 0,
+    brands: Annotated[int, typer.Option(help="Brands in the catalogue.")] = 12,
+    holdout_every: Annotated[int, typer.Option(help="Leave every k-th brand out.")] = 4,
+) -> None:
+    """Recognition and shelf-KPI errors on generated photos, ground-truth boxes as detector."""
+    from vision.measure import as_rows, default_holdout, index_for, measure
+    from vision.synth import make_catalogue
+
+    cat = make_catalogue(catalogue_seed, n_brands=brands, skus_per_brand=6)
+    index = index_for(cat)
+    held = default_holdout(cat, holdout_every) if holdout_every else []
+    table = Table(title=f"held-out brands (unknown): {', '.join(held) or 'none'}")
+    table.add_column("measure")
+    reports = [measure(cat, index, n=n, style=s, holdout=held) for s in style]
+    for s in style:
+        table.add_column(s, justify="right")
+    for i, (name, _) in enumerate(as_rows(reports[0])):
+        table.add_row(name, *(as_rows(r)[i][1] for r in reports))
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,218 @@
+"""How good recognition and the shelf KPIs are, measured on generated shelves.
+
+Ground-truth product boxes stand in for the detector, so these numbers isolate
+recognition and the KPI arithmetic from detection. Some catalogue brands are left out
+of the index (`holdout`): their products, with the generator's own out-of-catalogue
+products, are the true unknowns the recogniser must reject.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vision.recognise import CatalogueIndex, recognise
+from vision.shelf import shelf_kpis
+from vision.synth import Catalogue, Scene, render_shelf, write_catalogue_dir
+from vision.synth.dataset import scene_seed
+from vision.types import CLASS_ID
+
+EVAL_SEED = 424_242
+"""Dataset seed of the evaluation scenes: `scene_seed(EVAL_SEED, i)`, never used in training."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Recognition and KPI errors over a set of generated photos.
+
+    Attributes:
+        photos: Photos measured.
+        products: Product boxes in them.
+        known: Products whose SKU is in the index.
+        closed_top1: Share of known products whose nearest SKU is right (no rejection).
+        top1: Share right among known products given an SKU (accepted).
+        accepted: Share of known products given an SKU at all.
+        brand_top1: Share of accepted known products given the right brand.
+        unknown_precision: Of products called unknown, the share truly unknown.
+        unknown_recall: Of truly unknown products, the share called unknown.
+        facings_error: Sum over photos and SKUs of |found - true| facings over the true
+            total, a fraction.
+        share_error_pp: Mean |found - true| linear share per photo and brand, in
+            percentage points.
+        share_error_max_pp: Mean over photos of the worst brand's error, pp.
+        ms_per_photo: Recognition and KPI time per photo (no rendering, no detection).
+    """
+
+    photos: int
+    products: int
+    known: int
+    closed_top1: float
+    top1: float
+    accepted: float
+    brand_top1: float
+    unknown_precision: float
+    unknown_recall: float
+    facings_error: float
+    share_error_pp: float
+    share_error_max_pp: float
+    ms_per_photo: float
+
+
+def holdout_index(index: CatalogueIndex, brands: Sequence[str]) -> CatalogueIndex:
+    """`index` without the SKUs of `brands`."""
+    keep = [i for i, e in enumerate(index.entries) if e.brand not in set(brands)]
+    rows = np.isin(index.owner, keep)
+    remap = np.full(len(index.entries), -1, np.int64)
+    remap[keep] = np.arange(len(keep))
+    return CatalogueIndex(
+        tuple(index.entries[i] for i in keep),
+        index.features[rows],
+        index.fine[rows],
+        remap[index.owner[rows]],
+    )
+
+
+def index_for(catalogue: Catalogue, images_per_sku: int = 2) -> CatalogueIndex:
+    """The index of `catalogue`'s reference packs, through a catalogue directory."""
+    with tempfile.TemporaryDirectory() as folder:
+        write_catalogue_dir(catalogue, folder, images_per_sku=images_per_sku)
+        return CatalogueIndex.from_dir(folder)
+
+
+@dataclass
+class _Tally:
+    truth: list[str | None] = field(default_factory=list)
+    found: list[str | None] = field(default_factory=list)
+    nearest: list[str | None] = field(default_factory=list)
+    brand_truth: list[str | None] = field(default_factory=list)
+    brand_found: list[str | None] = field(default_factory=list)
+    facings_abs: int = 0
+    facings_total: int = 0
+    share_errors: list[float] = field(default_factory=list)
+    share_worst: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _truth(scene: Scene, hidden: set[str]) -> tuple[list[str | None], list[str | None]]:
+    """SKU and brand per box with the held-out brands made unknown."""
+    sku = [s if b not in hidden else None for s, b in zip(scene.skus, scene.brands, strict=True)]
+    brand = [b if b not in hidden else None for b in scene.brands]
+    return sku, brand
+
+
+def _score_photo(scene: Scene, index: CatalogueIndex, hidden: set[str], tally: _Tally) -> None:
+    sku, brand = _truth(scene, hidden)
+    products = np.flatnonzero(scene.classes == CLASS_ID["product"])
+    start = time.perf_counter()
+    rec = recognise(scene.image, scene.boxes[products], index)
+    found_sku: list[str | None] = [None] * len(scene.boxes)
+    found_brand: list[str | None] = [None] * len(scene.boxes)
+    for j, i in enumerate(products.tolist()):
+        found_sku[i], found_brand[i] = rec.sku[j], rec.brand[j]
+    kpis = shelf_kpis(scene.boxes, scene.classes, found_sku, found_brand)
+    tally.seconds += time.perf_counter() - start
+    skus = index.skus
+    for j, i in enumerate(products.tolist()):
+        tally.truth.append(sku[i])
+        tally.found.append(rec.sku[j])
+        tally.nearest.append(skus[int(rec.nearest[j])] if rec.nearest[j] >= 0 else None)
+        tally.brand_truth.append(brand[i])
+        tally.brand_found.append(rec.brand[j])
+    true = shelf_kpis(scene.boxes, scene.classes, sku, brand)
+    names = set(true.facings) | set(kpis.facings)
+    tally.facings_abs += sum(abs(kpis.facings.get(s, 0) - true.facings.get(s, 0)) for s in names)
+    tally.facings_total += sum(true.facings.values())
+    brands = set(true.brand_share) | set(kpis.brand_share)
+    errors = [abs(kpis.brand_share.get(b, 0) - true.brand_share.get(b, 0)) * 100 for b in brands]
+    tally.share_errors += errors
+    tally.share_worst.append(max(errors, default=0.0))
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else float("nan")
+
+
+def _report(tally: _Tally, photos: int) -> Report:
+    truth = np.array(tally.truth, object)
+    found = np.array(tally.found, object)
+    known = np.array([t is not None for t in tally.truth])
+    given = np.array([f is not None for f in tally.found])
+    right = known & given & (truth == found)
+    brand_right = np.array(
+        [t == f for t, f in zip(tally.brand_truth, tally.brand_found, strict=True)]
+    )
+    nearest_right = known & (truth == np.array(tally.nearest, object))
+    return Report(
+        photos=photos,
+        products=len(truth),
+        known=int(known.sum()),
+        closed_top1=_ratio(nearest_right.sum(), known.sum()),
+        top1=_ratio(right.sum(), (known & given).sum()),
+        accepted=_ratio((known & given).sum(), known.sum()),
+        brand_top1=_ratio((known & given & brand_right).sum(), (known & given).sum()),
+        unknown_precision=_ratio((~given & ~known).sum(), (~given).sum()),
+        unknown_recall=_ratio((~given & ~known).sum(), (~known).sum()),
+        facings_error=_ratio(tally.facings_abs, tally.facings_total),
+        share_error_pp=float(np.mean(tally.share_errors)) if tally.share_errors else 0.0,
+        share_error_max_pp=float(np.mean(tally.share_worst)) if tally.share_worst else 0.0,
+        ms_per_photo=_ratio(tally.seconds * 1000, photos),
+    )
+
+
+def measure(
+    catalogue: Catalogue,
+    index: CatalogueIndex,
+    *,
+    n: int = 40,
+    style: str = "train",
+    holdout: Sequence[str] = (),
+    seed: int = EVAL_SEED,
+    size: tuple[int, int] = (1280, 960),
+) -> Report:
+    """Render `n` scenes of `catalogue` and score recognition and KPIs on them.
+
+    Args:
+        catalogue: The generator's catalogue the scenes are drawn from.
+        index: The index of the same catalogue (`holdout` brands are removed here).
+        n: Scenes to render.
+        style: Generator style: "train", "hard" or "clean".
+        holdout: Brand names left out of the index: their products are unknowns.
+        seed: Dataset seed of the scenes.
+        size: Photo (width, height).
+    """
+    hidden = set(holdout)
+    used = holdout_index(index, list(hidden)) if hidden else index
+    tally = _Tally()
+    for i in range(n):
+        scene = render_shelf(catalogue, scene_seed(seed, i), style=style, size=size)
+        _score_photo(scene, used, hidden, tally)
+    return _report(tally, n)
+
+
+def default_holdout(catalogue: Catalogue, every: int = 4) -> list[str]:
+    """Every `every`-th brand by name: the brands `measure` treats as unknown by default."""
+    return sorted(b.name for b in catalogue.brands)[::every]
+
+
+def as_rows(report: Report) -> list[tuple[str, str]]:
+    """The report as (measure, value) rows for printing."""
+    pct = "{:.1%}".format
+    return [
+        ("photos / products / known", f"{report.photos} / {report.products} / {report.known}"),
+        ("SKU top-1, nearest (no rejection)", pct(report.closed_top1)),
+        ("SKU top-1 among recognised", pct(report.top1)),
+        ("known products recognised", pct(report.accepted)),
+        ("brand right among recognised", pct(report.brand_top1)),
+        (
+            "unknown precision / recall",
+            f"{pct(report.unknown_precision)} / {pct(report.unknown_recall)}",
+        ),
+        ("facings count error", pct(report.facings_error)),
+        ("share error, mean per brand (pp)", f"{report.share_error_pp:.2f}"),
+        ("share error, worst brand per photo (pp)", f"{report.share_error_max_pp:.2f}"),
+        ("recognise + KPIs per photo (ms)", f"{report.ms_per_photo:.0f}"),
+    ]

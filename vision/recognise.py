@@ -1,0 +1,311 @@
+"""SKU recognition of product boxes against a catalogue's reference pack images, open-set.
+
+Build a `CatalogueIndex` once per process from a catalogue directory (see
+`vision.catalogue`), then call `recognise` per photo: every product crop is described
+(`vision.descriptor`) and compared with every reference view in one matrix product.
+
+A crop is given an SKU only when it is close enough to it on a fine grid
+(`max_distance`) and clearly closer to it than to any other brand (`brand_margin`);
+otherwise it is `None`, unknown, never forced onto the nearest SKU. SKUs enrolled in
+the directory are recognised without retraining: nothing here is trained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from vision.catalogue import CatalogueEntry, read_catalogue_dir
+from vision.descriptor import (
+    DIM,
+    FINE_DIM,
+    crop_boxes,
+    describe,
+    describe_images,
+    reference_views,
+)
+
+RECOGNISER_VERSION = "labgrid-1"
+"""Changes whenever the descriptor or the decision rule changes."""
+MAX_DISTANCE = 62.0
+"""Mean squared fine-grid distance per dimension above which a crop is unknown."""
+BRAND_MARGIN = 4.0
+"""How much closer (same units) the best SKU must be than the best SKU of another brand."""
+TIE_MARGIN = 8.0
+"""SKUs of the nearest one's brand this close to it are re-ranked with the fine grid."""
+FINE_WEIGHT = 1.0
+"""Weight of the fine-grid distance when re-ranking."""
+SKU_MARGIN = 0.0
+"""Variants of one brand closer than this (coarse plus fine) leave the SKU unknown. Off by
+default: on generated shelves the nearest variant is right more often than not, so
+guessing costs fewer facings than abstaining (measured in `vision/README.md`)."""
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds arrays
+class CatalogueIndex:
+    """Descriptors of every reference view of a catalogue, grouped by SKU.
+
+    Attributes:
+        entries: The catalogue's SKUs; only those with images can be recognised.
+        features: Reference view descriptors, float32 of shape (R, DIM).
+        fine: Fine descriptors of the same views, float32 of shape (R, FINE_DIM).
+        owner: Index into `entries` of each view, int64 of shape (R,), non-decreasing.
+    """
+
+    entries: tuple[CatalogueEntry, ...]
+    features: NDArray[np.float32]
+    fine: NDArray[np.float32]
+    owner: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        if self.features.ndim != 2 or self.features.shape[1] != DIM:
+            raise ValueError(f"features must have shape (R, {DIM}), got {self.features.shape}")
+        if self.fine.shape != (len(self.features), FINE_DIM):
+            raise ValueError(
+                f"fine must have shape ({len(self.features)}, {FINE_DIM}), got {self.fine.shape}"
+            )
+        if self.owner.shape != (len(self.features),):
+            raise ValueError(
+                f"owner must have shape ({len(self.features)},), got {self.owner.shape}"
+            )
+        if len(self.owner) and (
+            np.any(np.diff(self.owner) < 0)
+            or self.owner[0] < 0
+            or self.owner[-1] >= len(self.entries)
+        ):
+            raise ValueError("owner must be non-decreasing indices into entries")
+
+    @classmethod
+    def from_images(
+        cls, entries: Sequence[CatalogueEntry], images: Sequence[Sequence[Image.Image]]
+    ) -> CatalogueIndex:
+        """Index reference images given per entry (`images[i]` belong to `entries[i]`)."""
+        if len(entries) != len(images):
+            raise ValueError(f"{len(entries)} entries but {len(images)} image lists")
+        coarse: list[NDArray[np.float32]] = [np.zeros((0, DIM), np.float32)]
+        fine: list[NDArray[np.float32]] = [np.zeros((0, FINE_DIM), np.float32)]
+        owner: list[int] = []
+        for i, packs in enumerate(images):
+            views = [v for pack in packs for v in reference_views(pack)]
+            c, f = describe_images(views)
+            coarse.append(c)
+            fine.append(f)
+            owner += [i] * len(views)
+        return cls(
+            tuple(entries),
+            np.concatenate(coarse),
+            np.concatenate(fine),
+            np.asarray(owner, np.int64),
+        )
+
+    @classmethod
+    def from_dir(cls, path: str | Path) -> CatalogueIndex:
+        """Read a catalogue directory and index its reference images.
+
+        Raises:
+            ValueError: The catalogue file is malformed (see `read_catalogue_dir`).
+            OSError: A listed image is missing or unreadable.
+        """
+        folder = Path(path)
+        entries = read_catalogue_dir(folder)
+        images = [[_load(folder / name) for name in e.images] for e in entries]
+        return cls.from_images(entries, images)
+
+    @property
+    def skus(self) -> tuple[str, ...]:
+        """SKU id per entry."""
+        return tuple(e.sku for e in self.entries)
+
+    def brand_of(self, sku: str | None) -> str | None:
+        """The brand of `sku`, None if unknown."""
+        return next((e.brand for e in self.entries if e.sku == sku), None)
+
+
+def _load(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        image.load()
+        return image.copy()
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """The SKU of each product crop.
+
+    Attributes:
+        entry: Index into the index's entries per crop, -1 where the SKU is unknown;
+            int64 (N,).
+        nearest: Index of the nearest entry whether accepted or not; int64 (N,).
+        distance: Mean squared fine-grid distance to the nearest SKU; float32 (N,).
+        score: Similarity to the nearest SKU in [0, 1] (1 identical, 0 at and past the
+            rejection distance); float32 (N,).
+        sku: SKU id per crop, None where unknown.
+        brand: Brand per crop, None where unknown (known while the SKU is not where
+            variants of the brand cannot be told apart).
+    """
+
+    entry: NDArray[np.int64]
+    nearest: NDArray[np.int64]
+    distance: NDArray[np.float32]
+    score: NDArray[np.float32]
+    sku: tuple[str | None, ...]
+    brand: tuple[str | None, ...]
+
+    def __len__(self) -> int:
+        return len(self.entry)
+
+
+def sku_distances(
+    features: NDArray[np.float32],
+    refs: NDArray[np.float32],
+    owner: NDArray[np.int64],
+    n_entries: int,
+    *,
+    blas: bool = True,
+) -> NDArray[np.float32]:
+    """Mean squared distance of each descriptor to the nearest view of each entry.
+
+    Args:
+        features: Crop descriptors (N, D).
+        refs: Reference view descriptors (R, D).
+        owner: Entry of each view (R,), non-decreasing.
+        n_entries: Number of entries E.
+        blas: Use a BLAS matrix product; else numpy's own loops, which never wake
+            BLAS threads (cheaper for small blocks on a busy machine).
+
+    Returns:
+        float32 of shape (N, E); +inf for entries without reference views.
+    """
+    n = len(features)
+    out = np.full((n, n_entries), np.inf, np.float32)
+    if n == 0 or len(refs) == 0:
+        return out
+    dot = features @ refs.T if blas else np.einsum("nd,rd->nr", features, refs)
+    d2 = (
+        np.einsum("nd,nd->n", features, features)[:, None]
+        - 2.0 * dot
+        + np.einsum("rd,rd->r", refs, refs)[None]
+    )
+    d2 = np.maximum(d2, 0.0) / np.float32(features.shape[1])
+    starts = np.flatnonzero(np.r_[True, np.diff(owner) != 0])
+    out[:, owner[starts]] = np.minimum.reduceat(d2, starts, axis=1)
+    return out
+
+
+def tie_break(
+    coarse: NDArray[np.float32], fine: NDArray[np.float32], brands: NDArray[np.str_]
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """The entry chosen per crop, and how much better it is than the runner-up variant.
+
+    Among the SKUs of the nearest SKU's brand that are within `TIE_MARGIN` of it on the
+    coarse grid, the nearest by coarse plus fine distance wins. Variants of one brand
+    differ in a band's colour or a word; the coarse grid tells the brand reliably, the
+    fine grid sees the small differences.
+
+    Returns:
+        Chosen entry (N,), and the combined distance of the second-best candidate minus
+        the chosen one's (N,), +inf where the brand has no other candidate.
+    """
+    nearest = coarse.argmin(1)
+    best = coarse[np.arange(len(coarse)), nearest]
+    close = (brands[None, :] == brands[nearest][:, None]) & (coarse <= best[:, None] + TIE_MARGIN)
+    combined = np.where(close, coarse + FINE_WEIGHT * fine, np.inf)
+    if combined.shape[1] < 2:
+        return combined.argmin(1), np.full(len(coarse), np.inf, np.float32)
+    two = np.partition(combined, 1, axis=1)[:, :2]
+    with np.errstate(invalid="ignore"):
+        lead = np.where(np.isfinite(two[:, 1]), two[:, 1] - two[:, 0], np.inf)
+    return combined.argmin(1), lead.astype(np.float32)
+
+
+def distances(
+    pixels: NDArray[np.uint8], index: CatalogueIndex
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Coarse and fine SKU distances (N, E) of crops (N, CROP, CROP, 3).
+
+    Fine distances are computed only to the SKUs of each crop's nearest brand on the
+    coarse grid (the only ones `tie_break` looks at) and are +inf elsewhere.
+    """
+    coarse_f, fine_f = describe(pixels)
+    e = len(index.entries)
+    coarse = sku_distances(coarse_f, index.features, index.owner, e)
+    fine = np.full_like(coarse, np.inf)
+    if len(coarse) == 0 or not np.isfinite(coarse).any():
+        return coarse, fine
+    brands = np.array([entry.brand for entry in index.entries])
+    nearest_brand = brands[coarse.argmin(1)]
+    view_brand = brands[index.owner]
+    for brand in np.unique(nearest_brand).tolist():
+        crops = np.flatnonzero(nearest_brand == brand)
+        views = np.flatnonzero(view_brand == brand)
+        fine[crops] = sku_distances(
+            fine_f[crops], index.fine[views], index.owner[views], e, blas=False
+        )
+    return coarse, fine
+
+
+def decide(
+    coarse: NDArray[np.float32],
+    fine: NDArray[np.float32],
+    index: CatalogueIndex,
+    *,
+    max_distance: float = MAX_DISTANCE,
+    brand_margin: float = BRAND_MARGIN,
+    sku_margin: float = SKU_MARGIN,
+) -> Recognition:
+    """Open-set decision from coarse and fine SKU distances (N, E): an SKU, or unknown.
+
+    The SKU is chosen by `tie_break`. A crop is unknown where that SKU is farther than
+    `max_distance` on the fine grid (which tells a look-alike of another make from the
+    real pack better than the coarse one), or where an SKU of another brand is within
+    `brand_margin` of it on the coarse grid. Where another variant of the same brand is
+    within `sku_margin` (a tray hides the flavour band, blur hides the text), the brand
+    is kept and the SKU is unknown: a facing left uncounted rather than counted twice
+    wrong.
+    """
+    n = len(coarse)
+    if n == 0 or coarse.shape[1] == 0 or not np.isfinite(coarse).any():
+        empty = np.zeros(n, np.float32)
+        none: tuple[str | None, ...] = (None,) * n
+        return Recognition(
+            np.full(n, -1, np.int64), np.full(n, -1, np.int64), empty + np.inf, empty, none, none
+        )
+    brands = np.array([e.brand for e in index.entries])
+    nearest, lead = tie_break(coarse, fine, brands)
+    rows = np.arange(n)
+    best = fine[rows, nearest]
+    other_brand = np.where(brands[None, :] != brands[nearest][:, None], coarse, np.inf).min(1)
+    known = (best <= max_distance) & (other_brand - coarse[rows, nearest] >= brand_margin)
+    entry = np.where(known & (lead >= sku_margin), nearest, -1).astype(np.int64)
+    score = np.clip(1.0 - best / max_distance, 0.0, 1.0).astype(np.float32)
+    skus = tuple(index.entries[i].sku if i >= 0 else None for i in entry.tolist())
+    brand = tuple(
+        str(brands[i]) if ok else None
+        for i, ok in zip(nearest.tolist(), known.tolist(), strict=True)
+    )
+    return Recognition(entry, nearest.astype(np.int64), best.astype(np.float32), score, skus, brand)
+
+
+def recognise(
+    image: Image.Image,
+    xyxy: NDArray[np.floating],
+    index: CatalogueIndex,
+    *,
+    max_distance: float = MAX_DISTANCE,
+    brand_margin: float = BRAND_MARGIN,
+) -> Recognition:
+    """Recognise the SKU of each product box in `image`.
+
+    Args:
+        image: The RGB photo (or a reduced decode of it: boxes in its pixels).
+        xyxy: Product boxes (N, 4).
+        index: The catalogue index, built once.
+        max_distance: See `decide`.
+        brand_margin: See `decide`.
+    """
+    coarse, fine = distances(crop_boxes(image, xyxy), index)
+    return decide(coarse, fine, index, max_distance=max_distance, brand_margin=brand_margin)
