@@ -7,6 +7,7 @@ command runs, onnxruntime); the main CLI mounts it as `vision`. Also runs alone:
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -142,3 +143,21 @@ def evaluate_shelf(
 
 if __name__ == "__main__":
     app()
+
+
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+@app.command(context_settings=PASS_THROUGH)
+def train(ctx: typer.Context) -> None:
+    """Train the detector (needs the `train` extra: torch); arguments as `--help` lists them."""
+    # Imported by name: torch loads only for training, and type checks run without it.
+    importlib.import_module("vision.detector.train").main(list(ctx.args))
+
+
+@app.command(context_settings=PASS_THROUGH)
+def evaluate(ctx: typer.Context) -> None:
+    """Evaluate the detector on held-out generated scenes: AP per class and latency."""
+    from vision.evaluate import main
+
+    main(list(ctx.args))
