@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from jobs.queue import defer
-from models.analysis import flag_reuse, record_analysis
+from models.analysis import annotated_key, flag_reuse, record_analysis
 from models.catalogue import ReferenceImage, reference_images
 from models.checkins import FLAG_WEIGHTS
 from models.db import make_engine, unit_of_work
@@ -27,6 +27,7 @@ from models.settings import Settings
 from models.storage import PhotoStore, make_store
 from models.visits import Photo, PhotoStatus, VisitFlag
 from vision.analyse import Analyser
+from vision.annotate import annotate
 from vision.catalogue import CatalogueEntry, write_catalogue_json
 from vision.decode import BadImage
 from vision.session import DEFAULT_DETECTOR
@@ -133,12 +134,15 @@ def analyse(run: Runtime, photo_id: uuid.UUID) -> None:
         data = run.store.get(photo.storage_key)
         started = time.perf_counter()
         try:
-            result: dict[str, Any] = analyser(data).to_json()
+            shelf = analyser(data)
         except BadImage as exc:
             photo.status, photo.status_reason = PhotoStatus.failed, f"unreadable: {exc}"
             session.add(photo)
             return
+        result: dict[str, Any] = shelf.to_json()
         record_analysis(session, photo, result, (time.perf_counter() - started) * 1000)
+        # The evidence picture managers open is drawn once, here, and kept beside the photo.
+        run.store.put(annotated_key(photo.id), annotate(data, shelf, max_side=1600), "image/jpeg")
         flag_reuse(session, photo.id, FLAG_WEIGHTS[VisitFlag.reused_photo])
 
 

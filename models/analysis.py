@@ -10,12 +10,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import BigInteger, Column, delete, text
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.base import utcnow
 from models.catalogue import Brand, Sku
+from models.errors import NotFound
 from models.visits import Photo, PhotoStatus
 
 
@@ -119,6 +121,79 @@ def flag_reuse(session: Session, photo_id: uuid.UUID, weight: float) -> int:
         FLAG_REUSE, {"photo_id": photo_id, "bits": REUSE_MAX_BITS, "weight": weight}
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def annotated_key(photo_id: uuid.UUID) -> str:
+    """Where the photo with its analysis drawn on it is kept in the photo store."""
+    return f"annotated/{photo_id}.jpg"
+
+
+class DetectionPublic(BaseModel):
+    box: tuple[float, float, float, float] = Field(description="x1, y1, x2, y2 in photo px.")
+    kind: str
+    score: float
+    sku_id: uuid.UUID | None
+    sku: str | None = Field(description="The SKU's name; null when not recognised.")
+    sku_score: float | None
+    brand: str | None
+
+
+class AnalysisPublic(BaseModel):
+    photo_id: uuid.UUID
+    analysed_at: datetime
+    model_version: str
+    width: int
+    height: int
+    quality_ok: bool
+    quality: dict[str, Any]
+    facings: dict[str, int] = Field(description="Front-row facings by SKU name.")
+    brand_share: dict[str, float] = Field(description="Linear share of shelf by brand name.")
+    shelves: int
+    gaps: int
+    price_tags: int
+    details: dict[str, Any]
+    detections: list[DetectionPublic]
+
+
+def analysis_public(session: Session, photo_id: uuid.UUID) -> AnalysisPublic:
+    """Everything the analysis of a photo produced, SKUs and brands by name."""
+    analysis = session.get(PhotoAnalysis, photo_id)
+    if analysis is None:
+        raise NotFound(f"Photo {photo_id} has no analysis yet.")
+    rows = session.execute(
+        select(PhotoDetection, Sku.name, Brand.name)
+        .outerjoin(Sku, col(Sku.id) == col(PhotoDetection.sku_id))
+        .outerjoin(Brand, col(Brand.id) == col(PhotoDetection.brand_id))
+        .where(col(PhotoDetection.photo_id) == photo_id)
+        .order_by(col(PhotoDetection.index))
+    ).all()
+    facings = session.execute(
+        select(Sku.name, PhotoFacing.facings)
+        .join(Sku, col(Sku.id) == col(PhotoFacing.sku_id))
+        .where(col(PhotoFacing.photo_id) == photo_id)
+    ).all()
+    shares = session.execute(
+        select(Brand.name, PhotoBrandShare.share)
+        .join(Brand, col(Brand.id) == col(PhotoBrandShare.brand_id))
+        .where(col(PhotoBrandShare.photo_id) == photo_id)
+    ).all()
+    return AnalysisPublic(
+        **analysis.model_dump(exclude={"phash", "linear_px", "duration_ms"}),
+        facings=dict(facings),
+        brand_share=dict(shares),
+        detections=[
+            DetectionPublic(
+                box=(d.x1, d.y1, d.x2, d.y2),
+                kind=d.kind,
+                score=d.score,
+                sku_id=d.sku_id,
+                sku=sku,
+                sku_score=d.sku_score,
+                brand=brand,
+            )
+            for d, sku, brand in rows
+        ],
+    )
 
 
 def _ids_by_code(

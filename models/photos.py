@@ -23,9 +23,10 @@ from models.errors import (
 )
 from models.images import EXTENSIONS, NotAnImage, inspect_image
 from models.outlets import Outlet
+from models.scope import territory_ids
 from models.storage import PhotoStore
 from models.territories import subtree_ids
-from models.users import User
+from models.users import Role, User
 from models.visits import Photo, PhotoKind, PhotoStatus, Visit
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,27 @@ def public(photo: Photo) -> PhotoPublic:
     return PhotoPublic.model_validate(photo, from_attributes=True)
 
 
+def readable_photo(session: Session, user: User, photo_id: uuid.UUID) -> Photo:
+    """A photo the caller may look at: a rep's own, or one taken at an outlet in their scope."""
+    statement = (
+        select(Photo)
+        .join(Visit, col(Visit.id) == col(Photo.visit_id))
+        .where(col(Photo.id) == photo_id)
+    )
+    ids = territory_ids(user)
+    if user.role == Role.rep:
+        statement = statement.where(col(Visit.rep_id) == user.id)
+    elif ids is not None:
+        outlets = select(Outlet.id).where(col(Outlet.territory_id).in_(ids))
+        statement = statement.where(col(Visit.outlet_id).in_(outlets))
+    photo = session.exec(statement).first()
+    if photo is None:
+        raise NotFound(f"No photo {photo_id}.")
+    return photo
+
+
 def get_photo(session: Session, user: User, photo_id: uuid.UUID, *, lock: bool = False) -> Photo:
-    """A photo of the caller's own visits (managers and planners: see the reports)."""
+    """A photo of the caller's own visits, to change it (complete an upload)."""
     statement = (
         select(Photo)
         .join(Visit, col(Visit.id) == col(Photo.visit_id))

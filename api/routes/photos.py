@@ -12,6 +12,7 @@ from api.deps import CurrentUser, JobsDep, SessionDep, SettingsDep, StoreDep
 from api.problems import problem_responses
 from jobs.photos import queue_analysis
 from models import photos
+from models.analysis import AnalysisPublic, analysis_public, annotated_key
 from models.errors import PayloadTooLarge
 from models.photos import PhotoMeta, PhotoPublic, PresignedUpload, PresignRequest
 from models.visits import PhotoKind
@@ -66,7 +67,37 @@ def upload_photo(
 @router.get("/photos/{photo_id}", response_model=PhotoPublic, responses=problem_responses(401, 404))
 def get_photo(photo_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> PhotoPublic:
     """A photo's status (pending, analysed, rejected, failed) and what the camera recorded."""
-    return photos.public(photos.get_photo(session, user, photo_id))
+    return photos.public(photos.readable_photo(session, user, photo_id))
+
+
+@router.get(
+    "/photos/{photo_id}/analysis",
+    response_model=AnalysisPublic,
+    responses=problem_responses(401, 404),
+)
+def get_analysis(photo_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AnalysisPublic:
+    """What the analysis found: detections, facings per SKU, share per brand, quality."""
+    photo = photos.readable_photo(session, user, photo_id)
+    return analysis_public(session, photo.id)
+
+
+@router.get(
+    "/photos/{photo_id}/annotated.jpg",
+    response_class=Response,
+    responses={
+        **problem_responses(401, 404),
+        200: {"content": {"image/jpeg": {}}, "description": "The photo with boxes drawn."},
+    },
+)
+def get_annotated(
+    photo_id: uuid.UUID, user: CurrentUser, session: SessionDep, store: StoreDep
+) -> Response:
+    """The photo with its boxes, SKU labels and share of shelf drawn (made once, kept)."""
+    photo = photos.readable_photo(session, user, photo_id)
+    data = store.get(annotated_key(photo.id))
+    return Response(
+        data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )
 
 
 @router.post(

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import Engine, create_engine, func, text
 from sqlmodel import Session, col, select
 
@@ -109,6 +110,12 @@ def test_uploaded_photos_are_analysed_once_and_reuse_is_flagged(world: dict[str,
 
         run_worker(world["settings"])
         status = client.get(f"/v1/photos/{first}", headers=headers).json()["status"]
+        found = client.get(f"/v1/photos/{first}/analysis", headers=headers).json()
+        picture = client.get(f"/v1/photos/{first}/annotated.jpg", headers=headers)
+        with Session(engine, expire_on_commit=False) as session:
+            stranger = create_user(session, role=Role.manager)
+            session.commit()
+        hidden = client.get(f"/v1/photos/{first}/analysis", headers=sign_in(client, stranger))
 
     with Session(engine) as session:
         analysis = session.get(PhotoAnalysis, uuid.UUID(first))
@@ -129,6 +136,11 @@ def test_uploaded_photos_are_analysed_once_and_reuse_is_flagged(world: dict[str,
         ).all()
 
     assert status in ("analysed", "rejected")
+    assert len(found["detections"]) == detections
+    assert sum(found["brand_share"].values()) == pytest.approx(sum(s.share for s in shares))
+    assert picture.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(picture.content)).size == (1280, 960)
+    assert hidden.status_code == 404
     products = int(np.sum(scene.classes == 0))
     assert detections >= 0.5 * products, (detections, products)
     assert sum(s.share for s in shares) <= 1.0 + 1e-6
