@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session, col, select
@@ -79,24 +80,40 @@ def _require_known(session: Session, model: type[Sku] | type[Brand], ids: set[uu
         raise Invalid(f"Unknown {label}: {', '.join(sorted(map(str, unknown)))}.")
 
 
+Record = TypeVar("Record", Audit, Order)
+
+
+def _record_once(
+    session: Session, user: User, visit_id: uuid.UUID, table: type[Record], body: BaseModel
+) -> tuple[Record, bool]:
+    """The record's header, written once on the caller's visit; new ones need an open visit.
+
+    Returns:
+        The stored header, and whether it is new (its lines are then to be added).
+    """
+    visit = own_visit(session, user, visit_id)
+    record_id = getattr(body, "id")  # noqa: B009  (every record body carries the phone's id)
+    record, created = insert_once(
+        session, table, {"id": record_id, "visit_id": visit.id, "digest": fingerprint(body)}
+    )
+    if not created and record.visit_id != visit.id:
+        raise Conflict(f"{record_id} was already used for a different request; use a new id.")
+    if created and visit.ended_at is not None:
+        raise Conflict("This visit is checked out; it can no longer change.")
+    return record, created
+
+
 def record_audit(
     session: Session, user: User, visit_id: uuid.UUID, body: AuditCreate
 ) -> tuple[AuditPublic, bool]:
     """Store an audit once; a replay answers the stored audit. Returns (audit, created)."""
-    visit = own_visit(session, user, visit_id)
-    audit, created = insert_once(
-        session, Audit, {"id": body.id, "visit_id": visit.id, "digest": fingerprint(body)}
-    )
+    audit, created = _record_once(session, user, visit_id, Audit, body)
     if created:
-        if visit.ended_at is not None:
-            raise Conflict("This visit is checked out; it can no longer change.")
         _require_known(session, Sku, {line.sku_id for line in body.skus})
         _require_known(session, Brand, {d.brand_id for d in body.displays})
         session.add_all(AuditLine(audit_id=audit.id, **line.model_dump()) for line in body.skus)
         session.add_all(AuditDisplay(audit_id=audit.id, **d.model_dump()) for d in body.displays)
         session.flush()
-    elif audit.visit_id != visit.id:
-        raise Conflict(f"{body.id} was already used for a different request; use a new id.")
     return audit_public(session, audit), created
 
 
@@ -116,18 +133,11 @@ def record_order(
     session: Session, user: User, visit_id: uuid.UUID, body: OrderCreate
 ) -> tuple[OrderPublic, bool]:
     """Store an order once; a replay answers the stored order. Returns (order, created)."""
-    visit = own_visit(session, user, visit_id)
-    order, created = insert_once(
-        session, Order, {"id": body.id, "visit_id": visit.id, "digest": fingerprint(body)}
-    )
+    order, created = _record_once(session, user, visit_id, Order, body)
     if created:
-        if visit.ended_at is not None:
-            raise Conflict("This visit is checked out; it can no longer change.")
         _require_known(session, Sku, {line.sku_id for line in body.lines})
         session.add_all(OrderLine(order_id=order.id, **line.model_dump()) for line in body.lines)
         session.flush()
-    elif order.visit_id != visit.id:
-        raise Conflict(f"{body.id} was already used for a different request; use a new id.")
     return order_public(session, order), created
 
 
