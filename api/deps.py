@@ -20,23 +20,26 @@ from models.users import Role, User, active_user
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
+# The app-state lookups are coroutines: FastAPI runs a plain def dependency in a worker thread,
+# and a thread hop per lookup would cost more than the lookup.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_store(request: Request) -> PhotoStore:
+async def get_store(request: Request) -> PhotoStore:
     store: PhotoStore = request.app.state.photo_store
     return store
 
 
-def get_jobs(request: Request) -> procrastinate.App:
+async def get_jobs(request: Request) -> procrastinate.App:
     jobs: procrastinate.App = request.app.state.jobs
     return jobs
 

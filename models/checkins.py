@@ -5,18 +5,19 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from geoalchemy2 import Geography
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import cast, func
+from sqlalchemy import DateTime, Float, Row, Select, Uuid, bindparam, cast, func, literal, true
 from sqlmodel import Session, col, select
 
 from models.base import utcnow
 from models.errors import Conflict, Invalid, NotFound
 from models.idempotency import fingerprint, insert_once
 from models.outlets import Outlet
-from models.scope import scoped_outlets
+from models.scope import UNSCOPED, assigned_subtree
 from models.settings import Settings
 from models.users import User
 from models.visits import Geofence, Visit, VisitFlag
@@ -86,18 +87,13 @@ def _verdict(distance: float, accuracy: float | None, radius: float) -> Geofence
     return Geofence.outside
 
 
-def _too_fast(session: Session, settings: Settings, user: User, body: CheckIn) -> bool:
+def _too_fast(settings: Settings, body: CheckIn, previous: Row[Any]) -> bool:
     """Whether reaching this check-in from the rep's previous one needs implausible speed."""
-    previous = session.execute(
-        select(col(Visit.started_at), _metres(Visit.location, _point(body.location)))
-        .where(col(Visit.rep_id) == user.id, col(Visit.started_at) < body.started_at)
-        .order_by(col(Visit.started_at).desc())
-        .limit(1)
-    ).first()
-    if previous is None:
+    if previous.previous_at is None:
         return False
-    hours = (body.started_at - previous[0]).total_seconds() / 3600
-    return bool(previous[1] > 1000 and previous[1] / 1000 > settings.max_travel_kmh * hours)
+    hours = (body.started_at - previous.previous_at).total_seconds() / 3600
+    metres = previous.previous_m
+    return bool(metres > 1000 and metres / 1000 > settings.max_travel_kmh * hours)
 
 
 def _flags(
@@ -123,17 +119,41 @@ def trust(flags: list[VisitFlag]) -> float:
     return round(math.prod(1 - FLAG_WEIGHTS[flag] for flag in flags), 3)
 
 
-def _distance_to_outlet(session: Session, user: User, outlet_id: uuid.UUID, fix: GpsFix) -> float:
-    """Metres from the fix to the outlet, which must be in the caller's scope (else 404)."""
-    statement = (
-        scoped_outlets(user)
-        .where(col(Outlet.id) == outlet_id)
-        .with_only_columns(_metres(Outlet.location, _point(fix)))
+@cache
+def _context(scoped: bool) -> Select[Any]:
+    """One round trip for what a check-in needs to know, built once per kind of caller.
+
+    Metres from the fix to the outlet (null when the outlet is not in the caller's scope), and
+    the time and distance of the rep's previous check-in (the rep_id, started_at index).
+    """
+    fix = func.ST_SetSRID(
+        func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326
     )
-    distance = session.scalar(statement)
-    if distance is None:
-        raise NotFound(f"No outlet {outlet_id}.")
-    return float(distance)
+    user_id = bindparam("user_id", type_=Uuid)
+    outlet = select(_metres(Outlet.location, fix)).where(
+        col(Outlet.id) == bindparam("outlet_id", type_=Uuid)
+    )
+    if scoped:
+        outlet = outlet.where(col(Outlet.territory_id).in_(assigned_subtree(user_id)))
+    previous = (
+        select(col(Visit.started_at).label("at"), _metres(Visit.location, fix).label("m"))
+        .where(
+            col(Visit.rep_id) == user_id,
+            col(Visit.started_at) < bindparam("started_at", type_=DateTime(timezone=True)),
+        )
+        .order_by(col(Visit.started_at).desc())
+        .limit(1)
+        .subquery("previous")
+    )
+    return (
+        select(
+            outlet.scalar_subquery().label("distance"),
+            previous.c.at.label("previous_at"),
+            previous.c.m.label("previous_m"),
+        )
+        .select_from(select(literal(1).label("one")).subquery("here"))
+        .outerjoin(previous, true())
+    )
 
 
 def check_in(
@@ -141,9 +161,21 @@ def check_in(
 ) -> tuple[VisitPublic, bool]:
     """Record a check-in once; a replay answers the stored visit. Returns (visit, created)."""
     received = utcnow()
-    distance = _distance_to_outlet(session, user, body.outlet_id, body.location)
+    known = session.execute(
+        _context(user.role not in UNSCOPED),
+        {
+            "lon": body.location.lon,
+            "lat": body.location.lat,
+            "user_id": user.id,
+            "outlet_id": body.outlet_id,
+            "started_at": body.started_at,
+        },
+    ).one()
+    if known.distance is None:
+        raise NotFound(f"No outlet {body.outlet_id}.")
+    distance = float(known.distance)
     geofence = _verdict(distance, body.location.accuracy_m, settings.geofence_radius_m)
-    flags = _flags(settings, body, geofence, _too_fast(session, settings, user, body), received)
+    flags = _flags(settings, body, geofence, _too_fast(settings, body, known), received)
     visit, created = insert_once(
         session,
         Visit,
@@ -154,7 +186,7 @@ def check_in(
             "started_at": body.started_at,
             "received_at": received,
             "device_time": body.device_time,
-            "location": _point(body.location),
+            "location": f"SRID=4326;POINT({body.location.lon!r} {body.location.lat!r})",
             "accuracy_m": body.location.accuracy_m,
             "mock_location": body.mock_location,
             "distance_m": round(distance, 2),

@@ -9,10 +9,13 @@ the stored result), different is a conflict.
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, SQLModel
 
 from models.errors import Conflict
@@ -25,20 +28,29 @@ def fingerprint(body: BaseModel) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
+@cache
+def _insert(table: type[SQLModel], columns: tuple[str, ...]) -> ReturningInsert[Any]:
+    """INSERT ... ON CONFLICT (id) DO NOTHING RETURNING *, built once per table and columns."""
+    target: Table = table.__table__  # type: ignore[attr-defined]
+    values = {name: bindparam(name, type_=target.c[name].type) for name in columns}
+    statement = insert(target).values(values).on_conflict_do_nothing(index_elements=["id"])
+    return statement.returning(*target.c)
+
+
 def insert_once(
     session: Session, table: type[Row], values: dict[str, Any], *, digest_field: str = "digest"
 ) -> tuple[Row, bool]:
     """Insert the row unless its id exists; returns the stored row and whether it is new.
 
+    Values are plain values (a geometry as EWKT), bound to a statement compiled once.
+
     Raises:
         Conflict: the id exists with a different request behind it.
     """
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["id"])
-    row = session.scalars(statement.returning(table)).first()
-    created = row is not None
-    if row is None:
-        row = session.get(table, values["id"])
-        assert row is not None
+    inserted = session.execute(_insert(table, tuple(values)), values).first()
+    created = inserted is not None
+    row = table(**inserted._mapping) if inserted is not None else session.get(table, values["id"])
+    assert row is not None
     if not created and getattr(row, digest_field) != values[digest_field]:
         raise Conflict(
             f"{values['id']} was already used for a different request; use a new id.",

@@ -18,10 +18,11 @@ from models.errors import (
     DomainError,
     Invalid,
     NotFound,
+    NotSupported,
     PayloadTooLarge,
     Unavailable,
 )
-from models.images import EXTENSIONS, NotAnImage, inspect_image
+from models.images import EXTENSIONS, ImageInfo, NotAnImage, inspect_image
 from models.outlets import Outlet
 from models.scope import territory_ids
 from models.storage import PhotoStore
@@ -84,10 +85,15 @@ def add_photo(
     info = inspect_image(data, max_bytes=max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     existing = session.exec(
-        select(Photo).where(col(Photo.visit_id) == visit.id, col(Photo.sha256) == digest)
+        select(Photo)
+        .where(col(Photo.visit_id) == visit.id, col(Photo.sha256) == digest)
+        # Two copies of the bytes for a reserved photo: the second waits and finds it filled.
+        .with_for_update()
     ).first()
     if existing is not None:
-        return public(existing), False
+        if existing.status != PhotoStatus.uploading:
+            return public(existing), False
+        return _fill(session, store, existing, data, info), True
     _accepts_photos(visit, meta)
     photo_id = meta.id or uuid.uuid4()
     # A key of its own per upload attempt: a racing copy that loses never deletes the winner's.
@@ -118,6 +124,25 @@ def add_photo(
         _discard(store, key)
         return _settled(session, visit.id, digest, photo_id), False
     return public(photo), True
+
+
+def _fill(
+    session: Session, store: PhotoStore, photo: Photo, data: bytes, info: ImageInfo
+) -> PhotoPublic:
+    """The bytes of a photo announced earlier (offline sync or presign) arrive as an upload."""
+    key = f"photos/{photo.visit_id}/{photo.id}-{uuid.uuid4().hex[:12]}.{info.extension}"
+    store.put(key, data, info.content_type)
+    try:
+        with session.begin_nested():
+            photo.storage_key, photo.content_type = key, info.content_type
+            photo.size_bytes, photo.width, photo.height = len(data), info.width, info.height
+            photo.exif, photo.status = info.evidence, PhotoStatus.pending
+            session.add(photo)
+            session.flush()
+    except Exception:
+        _discard(store, key)
+        raise
+    return public(photo)
 
 
 def _settled(
@@ -183,9 +208,15 @@ class PresignRequest(PhotoMeta):
 
 class PresignedUpload(BaseModel):
     photo: PhotoPublic
-    upload_url: str | None = Field(description="PUT the bytes here; null when they already came.")
+    upload_url: str | None = Field(
+        description="PUT the bytes here; null when they already came or the store cannot sign."
+    )
     upload_headers: dict[str, str]
     expires_in: int
+    upload_path: str | None = Field(
+        default=None,
+        description="Or upload the bytes here as multipart; null when they already came.",
+    )
 
 
 PRESIGN_SECONDS = 900
@@ -206,6 +237,36 @@ def presign_photo(
     max_bytes: int,
 ) -> tuple[PresignedUpload, bool]:
     """Reserve a photo and sign a direct upload URL for it. Returns (upload, created)."""
+    return _reserve(session, store, user, visit_id, body, max_bytes=max_bytes, presign=True)
+
+
+def announce_photo(
+    session: Session,
+    store: PhotoStore,
+    user: User,
+    visit_id: uuid.UUID,
+    body: PresignRequest,
+    *,
+    max_bytes: int,
+) -> tuple[PresignedUpload, bool]:
+    """Reserve a photo taken offline from its metadata; its bytes follow when the phone can.
+
+    The bytes come either to the signed URL (S3 store) or as a normal upload to the visit;
+    the upload with the announced SHA-256 fills the reserved photo. Returns (upload, created).
+    """
+    return _reserve(session, store, user, visit_id, body, max_bytes=max_bytes, presign=False)
+
+
+def _reserve(
+    session: Session,
+    store: PhotoStore,
+    user: User,
+    visit_id: uuid.UUID,
+    body: PresignRequest,
+    *,
+    max_bytes: int,
+    presign: bool,
+) -> tuple[PresignedUpload, bool]:
     visit = own_visit(session, user, visit_id)
     if body.size_bytes > max_bytes:
         raise PayloadTooLarge(f"The upload is larger than {max_bytes} bytes.", max_bytes=max_bytes)
@@ -231,13 +292,23 @@ def presign_photo(
         )
     url = None
     if photo.status == PhotoStatus.uploading:
-        url = store.presign_put(photo.storage_key, photo.content_type, PRESIGN_SECONDS)
+        try:
+            url = store.presign_put(photo.storage_key, photo.content_type, PRESIGN_SECONDS)
+        except NotSupported:
+            if presign:
+                raise
     if created:
         session.add(photo)
         session.flush()
     headers = {"Content-Type": photo.content_type} if url else {}
     return PresignedUpload(
-        photo=public(photo), upload_url=url, upload_headers=headers, expires_in=PRESIGN_SECONDS
+        photo=public(photo),
+        upload_url=url,
+        upload_headers=headers,
+        expires_in=PRESIGN_SECONDS,
+        upload_path=f"/v1/visits/{visit.id}/photos"
+        if photo.status == PhotoStatus.uploading
+        else None,
     ), created
 
 

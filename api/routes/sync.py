@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
 from api.problems import problem_responses
 from models import sync
 from models.sync import OperationResult, SyncBatch
@@ -19,7 +19,7 @@ class SyncResults(BaseModel):
 
 @router.post("/sync", response_model=SyncResults, responses=problem_responses(401, 422))
 def sync_batch(
-    body: SyncBatch, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    body: SyncBatch, user: CurrentUser, session: SessionDep, settings: SettingsDep, store: StoreDep
 ) -> SyncResults:
     """Apply an ordered batch of offline operations; a result per operation, safe to replay."""
-    return SyncResults(results=sync.apply_batch(session, settings, user, body))
+    return SyncResults(results=sync.apply_batch(session, settings, store, user, body))

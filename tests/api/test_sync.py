@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from models.users import Role
-from models.visits import Order, Visit
-from tests.factories.catalogue import create_sku
+from models.visits import Order, Photo, Visit
+from tests.factories.catalogue import create_sku, image_bytes
 from tests.factories.geo import create_outlet, create_territory
 from tests.factories.users import create_user, sign_in
 
+JPEG = image_bytes("JPEG", (640, 480))
 THREE_DAYS_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
 
 
@@ -108,3 +111,72 @@ def test_gigantic_batches_are_refused(client: TestClient, session: Session) -> N
     )
 
     assert response.status_code == 422
+
+
+def test_photo_taken_offline_is_announced_then_filled_by_its_upload(
+    client: TestClient, session: Session
+) -> None:
+    territory = create_territory(session)
+    outlet = create_outlet(session)
+    sku = create_sku(session)
+    headers = sign_in(client, create_user(session, role=Role.rep, territory_ids=[territory.id]))
+    visit_id, operations = _batch(outlet.id, sku.id)
+    photo_id = str(uuid.uuid4())
+    announced = {
+        "id": photo_id,
+        "taken_at": (THREE_DAYS_AGO + timedelta(minutes=5)).isoformat(),
+        "size_bytes": len(JPEG),
+        "sha256": hashlib.sha256(JPEG).hexdigest(),
+        "content_type": "image/jpeg",
+    }
+    operations[2:4] = [
+        {"op": "photo", "visit_id": visit_id, "body": announced},
+        {"op": "photo", "visit_id": visit_id, "body": {**announced, "content_type": "text/html"}},
+    ]
+
+    first = client.post("/v1/sync", json={"operations": operations}, headers=headers)
+
+    results = first.json()["results"]
+    assert [(r["op"], r["status"]) for r in results] == [
+        ("check_in", 201),
+        ("order", 201),
+        ("photo", 201),
+        ("photo", 415),
+        ("check_out", 200),
+    ]
+    reserved = results[2]["body"]
+    assert reserved["photo"]["id"] == photo_id
+    assert reserved["photo"]["status"] == "uploading"
+    assert reserved["upload_url"] is None  # the local store cannot sign URLs
+    assert reserved["upload_path"] == f"/v1/visits/{visit_id}/photos"
+    assert _jobs(session) == 0
+
+    # Back in network: the bytes go up like any photo, after the visit was checked out.
+    upload = client.post(
+        reserved["upload_path"],
+        files={"file": ("shelf.jpg", JPEG, "image/jpeg")},
+        data={"id": photo_id},
+        headers=headers,
+    )
+    assert upload.status_code == 202
+    assert upload.json()["id"] == photo_id
+    assert upload.json()["status"] == "pending"
+    assert upload.json()["width"] == 640
+    assert _jobs(session) == 1
+
+    replay = client.post("/v1/sync", json={"operations": operations}, headers=headers)
+    again = replay.json()["results"][2]
+    assert again["status"] == 200
+    assert again["body"]["photo"]["status"] == "pending"
+    assert again["body"]["upload_path"] is None
+    # The same bytes once more: the photo already kept, not a second job.
+    repeat = client.post(
+        reserved["upload_path"], files={"file": ("s.jpg", JPEG, "image/jpeg")}, headers=headers
+    )
+    assert repeat.status_code == 200
+    assert session.exec(select(func.count()).select_from(Photo)).one() == 1
+    assert _jobs(session) == 1
+
+
+def _jobs(session: Session) -> int:
+    return int(session.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one())
