@@ -98,7 +98,7 @@ def _apply(ctx: Context, op: AnyOp) -> tuple[int, BaseModel]:
         )
         return (201 if created else 200), upload
     if isinstance(op, AuditOp):
-        audit, created = visit_records.record_audit(session, user, op.visit_id, op.body)
+        audit, created = visit_records.record_audit(session, settings, user, op.visit_id, op.body)
         return (201 if created else 200), audit
     order, created = visit_records.record_order(session, user, op.visit_id, op.body)
     return (201 if created else 200), order

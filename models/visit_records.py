@@ -14,6 +14,8 @@ from models.catalogue import Brand, Sku
 from models.checkins import own_visit
 from models.errors import Conflict, Invalid
 from models.idempotency import fingerprint, insert_once
+from models.perfect_store import score_visits
+from models.settings import Settings
 from models.users import User
 from models.visits import Audit, AuditDisplay, AuditLine, Order, OrderLine
 
@@ -104,9 +106,13 @@ def _record_once(
 
 
 def record_audit(
-    session: Session, user: User, visit_id: uuid.UUID, body: AuditCreate
+    session: Session, settings: Settings, user: User, visit_id: uuid.UUID, body: AuditCreate
 ) -> tuple[AuditPublic, bool]:
-    """Store an audit once; a replay answers the stored audit. Returns (audit, created)."""
+    """Store an audit once and rescore its visit; a replay answers the stored audit.
+
+    Returns:
+        The audit, and whether it is new.
+    """
     audit, created = _record_once(session, user, visit_id, Audit, body)
     if created:
         _require_known(session, Sku, {line.sku_id for line in body.skus})
@@ -114,6 +120,7 @@ def record_audit(
         session.add_all(AuditLine(audit_id=audit.id, **line.model_dump()) for line in body.skus)
         session.add_all(AuditDisplay(audit_id=audit.id, **d.model_dump()) for d in body.displays)
         session.flush()
+        score_visits(session, settings, [audit.visit_id])
     return audit_public(session, audit), created
 
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Response
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.problems import problem_responses
-from models import checkins, visit_records
+from models import checkins, visit_detail, visit_records
 from models.checkins import CheckIn, CheckOut, VisitPublic
+from models.visit_detail import VisitDetail
 from models.visit_records import AuditCreate, AuditPublic, OrderCreate, OrderPublic
 
 router = APIRouter(prefix="/v1/visits", tags=["visits"])
@@ -48,6 +49,12 @@ def check_out(
     return visit
 
 
+@router.get("/{visit_id}", response_model=VisitDetail, responses=problem_responses(401, 404))
+def get_visit(visit_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> VisitDetail:
+    """A visit with its shelf result (none, partial, complete) and perfect-store score."""
+    return visit_detail.visit_detail(session, user, visit_id)
+
+
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "A replay: the record as first stored."}
 }
@@ -64,10 +71,11 @@ def record_audit(
     body: AuditCreate,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
 ) -> AuditPublic:
     """Record what is on the shelf: per SKU presence, facings, price, stock; displays by brand."""
-    audit, created = visit_records.record_audit(session, user, visit_id, body)
+    audit, created = visit_records.record_audit(session, settings, user, visit_id, body)
     response.status_code = 201 if created else 200
     return audit
 
