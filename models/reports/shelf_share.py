@@ -3,7 +3,8 @@
 The share of brand b in a group is a ratio estimator over the group's analysed shelf photos:
 R = Σ width_b / Σ shelf width. Its standard error treats photos as the sampled units
 (cluster sampling), so a figure from three photos says so in its interval:
-Var(R) ≈ n / (n - 1) · Σ (x_i - R·y_i)² / (Σ y_i)², computed from sums in one pass.
+Var(R) ≈ n / (n - 1) · Σ (x_i - R·y_i)² / (Σ y_i)², computed from sums in one pass; the sums
+come from the daily rollup where it is current (models/rollups.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.outlets import Channel
+from models.rollups import OVERLAP, SHELF
 from models.scope import territory_ids
 from models.territories import subtree_ids
 from models.users import User
@@ -38,51 +40,91 @@ GROUP_KEYS = {
     GroupBy.territory: ("o.territory_id::text", "t.name"),
     GroupBy.channel: ("o.channel::text", "o.channel::text"),
     GroupBy.outlet: ("o.id::text", "o.name"),
-    GroupBy.week: ("to_char(date_trunc('week', v.started_at), 'IYYY-\"W\"IW')", "NULL"),
+    GroupBy.week: ("to_char(date_trunc('week', c.day), 'IYYY-\"W\"IW')", "NULL"),
     GroupBy.brand: ("'all'", "'all'"),
 }
 
+# The sums come per outlet-day, from the rollup (models/rollups.py) where it is current and
+# from the photos themselves where it is not: outlet-days with an analysis newer than its last
+# refresh (less the overlap), or all of them before a first refresh or with a category asked
+# (the rollup's facings are per brand). Either way the figures are those of the photos now.
 SQL = """
-WITH photos AS (
-    -- Analysed shelf photos in the window, in the caller's scope, with their group.
-    SELECT p.id AS photo_id, v.outlet_id, {key} AS group_key, {label} AS group_label,
-           a.linear_px AS y
-    FROM photo AS p
-    JOIN photo_analysis AS a ON a.photo_id = p.id AND a.quality_ok
+WITH mark AS (
+    SELECT refreshed_at - CAST(:overlap AS interval) AS since, timezone AS tz
+    FROM rollup_watermark WHERE name = :rollup AND CAST(:category_id AS uuid) IS NULL
+),
+zone AS (
+    SELECT coalesce((SELECT tz FROM mark), current_setting('TimeZone')) AS tz
+),
+dirty AS (
+    SELECT DISTINCT (v.started_at AT TIME ZONE (SELECT tz FROM zone))::date AS day, v.outlet_id
+    FROM photo_analysis AS a
+    JOIN photo AS p ON p.id = a.photo_id
     JOIN visit AS v ON v.id = p.visit_id
-    JOIN outlet AS o ON o.id = v.outlet_id
-    LEFT JOIN territory AS t ON t.id = o.territory_id
-    WHERE p.kind = 'shelf' AND a.linear_px > 0
-      AND v.started_at >= :start AND v.started_at < :stop
-      AND (CAST(:channel AS text) IS NULL OR o.channel::text = :channel)
-      AND ({scope})
+    WHERE a.analysed_at >= coalesce((SELECT since FROM mark), '-infinity')
+),
+live AS (
+    SELECT d.day, d.outlet_id, p.id AS photo_id, a.linear_px AS y
+    FROM dirty AS d
+    JOIN visit AS v ON v.outlet_id = d.outlet_id
+        AND (v.started_at AT TIME ZONE (SELECT tz FROM zone))::date = d.day
+    JOIN photo AS p ON p.visit_id = v.id AND p.kind = 'shelf'
+    JOIN photo_analysis AS a ON a.photo_id = p.id AND a.quality_ok AND a.linear_px > 0
+    WHERE d.day >= :start AND d.day < :stop
+),
+cells AS (
+    SELECT r.day, r.outlet_id, r.photos AS n, r.shelf_px AS sy, r.shelf_px_sq AS syy
+    FROM shelf_outlet_day AS r
+    WHERE r.day >= :start AND r.day < :stop
+      AND NOT EXISTS (SELECT FROM dirty AS d WHERE d.day = r.day AND d.outlet_id = r.outlet_id)
+    UNION ALL
+    SELECT day, outlet_id, count(*), sum(y), sum(y * y) FROM live GROUP BY day, outlet_id
+),
+brand_cells AS (
+    SELECT r.day, r.outlet_id, r.brand_id, r.photos AS nb, r.facings,
+           r.width_px AS sx, r.width_px_sq AS sxx, r.width_x_shelf AS sxy
+    FROM shelf_brand_day AS r
+    WHERE r.day >= :start AND r.day < :stop
+      AND (CAST(:brand_id AS uuid) IS NULL OR r.brand_id = :brand_id)
+      AND NOT EXISTS (SELECT FROM dirty AS d WHERE d.day = r.day AND d.outlet_id = r.outlet_id)
+    UNION ALL
+    SELECT l.day, l.outlet_id, s.brand_id, count(*),
+           coalesce(sum((
+               SELECT sum(f.facings) FROM photo_facing AS f JOIN sku ON sku.id = f.sku_id
+               WHERE f.photo_id = l.photo_id AND sku.brand_id = s.brand_id
+                 AND (CAST(:category_id AS uuid) IS NULL OR sku.category_id = :category_id)
+           )), 0),
+           sum(s.width_px), sum(s.width_px * s.width_px), sum(s.width_px * l.y)
+    FROM live AS l
+    JOIN photo_brand_share AS s ON s.photo_id = l.photo_id
+    WHERE (CAST(:brand_id AS uuid) IS NULL OR s.brand_id = :brand_id)
+    GROUP BY l.day, l.outlet_id, s.brand_id
 ),
 groups AS (
-    SELECT group_key, min(group_label) AS group_label, count(*) AS n,
-           sum(y) AS sy, sum(y * y) AS syy, count(DISTINCT outlet_id) AS outlets
-    FROM photos GROUP BY group_key
+    SELECT {key} AS group_key, min({label}) AS group_label, sum(c.n)::int AS n,
+           sum(c.sy) AS sy, sum(c.syy) AS syy, count(DISTINCT c.outlet_id) AS outlets
+    FROM cells AS c
+    JOIN outlet AS o ON o.id = c.outlet_id
+    LEFT JOIN territory AS t ON t.id = o.territory_id
+    WHERE (CAST(:channel AS text) IS NULL OR o.channel::text = :channel) AND ({scope})
+    GROUP BY 1
 ),
-brand_photo AS (
-    -- One row per photo and brand: the brand's width there, and its facings.
-    SELECT ph.group_key, ph.photo_id, ph.outlet_id, ph.y, s.brand_id, s.width_px AS x,
-           coalesce((
-               SELECT sum(f.facings) FROM photo_facing AS f JOIN sku ON sku.id = f.sku_id
-               WHERE f.photo_id = ph.photo_id AND sku.brand_id = s.brand_id
-                 AND (CAST(:category_id AS uuid) IS NULL OR sku.category_id = :category_id)
-           ), 0) AS facings
-    FROM photos AS ph
-    JOIN photo_brand_share AS s ON s.photo_id = ph.photo_id
-    WHERE (CAST(:brand_id AS uuid) IS NULL OR s.brand_id = :brand_id)
+brands AS (
+    SELECT {key} AS group_key, c.brand_id, sum(c.nb)::int AS photos_with_brand,
+           count(DISTINCT c.outlet_id) AS outlets_with_brand, sum(c.sx) AS sx,
+           sum(c.sxx) AS sxx, sum(c.sxy) AS sxy, sum(c.facings)::int AS facings
+    FROM brand_cells AS c
+    JOIN outlet AS o ON o.id = c.outlet_id
+    LEFT JOIN territory AS t ON t.id = o.territory_id
+    WHERE (CAST(:channel AS text) IS NULL OR o.channel::text = :channel) AND ({scope})
+    GROUP BY 1, 2
 )
 SELECT g.group_key, g.group_label, b.id AS brand_id, b.name AS brand, b.own,
-       g.n AS photos, count(bp.photo_id) AS photos_with_brand,
-       count(DISTINCT bp.outlet_id) AS outlets_with_brand, g.outlets,
-       sum(bp.x) AS sx, sum(bp.x * bp.x) AS sxx, sum(bp.x * bp.y) AS sxy,
-       g.sy, g.syy, sum(bp.facings) AS facings
-FROM brand_photo AS bp
-JOIN groups AS g ON g.group_key = bp.group_key
-JOIN brand AS b ON b.id = bp.brand_id
-GROUP BY g.group_key, g.group_label, g.n, g.sy, g.syy, g.outlets, b.id, b.name, b.own
+       g.n AS photos, br.photos_with_brand, br.outlets_with_brand, g.outlets,
+       br.sx, br.sxx, br.sxy, g.sy, g.syy, br.facings
+FROM brands AS br
+JOIN groups AS g ON g.group_key = br.group_key
+JOIN brand AS b ON b.id = br.brand_id
 """
 
 
@@ -152,6 +194,8 @@ def _window(session: Session, user: User, query: ShareQuery, start: date, stop: 
                 "channel": query.channel.value if query.channel else None,
                 "brand_id": query.brand_id,
                 "category_id": query.category_id,
+                "rollup": SHELF,
+                "overlap": OVERLAP,
                 **params,
             },
         )
