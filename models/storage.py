@@ -121,7 +121,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def _folder_failed(exc: OSError, doing: str) -> Unavailable:
     log.error("photo store folder could not be %s: %s", doing, exc)
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    # No room for these bytes: the disk, the user's quota or the file-size limit.
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return unavailable("The photo store is full; nothing was saved. Try again later.")
     return unavailable(f"The photo store could not be {doing} ({exc.strerror}). Try again later.")
 

@@ -18,6 +18,9 @@ from models.base import TimestampedModel
 from models.errors import Conflict, Invalid, NotFound
 
 Boundary = Polygon | MultiPolygon
+# A detailed district outline has a few thousand vertices; far more is a mistake or an attack
+# (validity checks and assignment joins grow with the vertex count).
+MAX_VERTICES = 50_000
 
 
 class Territory(TimestampedModel, table=True):
@@ -37,6 +40,9 @@ class Territory(TimestampedModel, table=True):
 
 def _in_range(boundary: Boundary) -> Boundary:
     rings = boundary.coordinates if isinstance(boundary, MultiPolygon) else [boundary.coordinates]
+    vertices = sum(len(ring) for polygon in rings for ring in polygon)
+    if vertices > MAX_VERTICES:
+        raise ValueError(f"a boundary has at most {MAX_VERTICES} vertices, not {vertices}")
     for polygon in rings:
         for ring in polygon:
             for position in ring:

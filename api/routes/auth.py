@@ -10,13 +10,19 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api import tokens
 from api.deps import SessionDep, SettingsDep
 from api.problems import problem_responses
+from api.ratelimit import throttle_sign_in
 from models.errors import Unauthorized
 from models.users import active_user, authenticate
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
 
-@router.post("/auth/token", response_model=tokens.TokenPair, responses=problem_responses(401, 422))
+@router.post(
+    "/auth/token",
+    response_model=tokens.TokenPair,
+    responses=problem_responses(401, 422, 429),
+    dependencies=[Depends(throttle_sign_in)],
+)
 def token(
     session: SessionDep,
     settings: SettingsDep,

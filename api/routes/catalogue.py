@@ -143,7 +143,7 @@ def list_sku_images(sku_id: uuid.UUID, _: CurrentUser, session: SessionDep) -> l
     response_model=SkuImagePublic,
     responses={
         200: {"model": SkuImagePublic, "description": "These bytes were already kept."},
-        **problem_responses(401, 403, 404, 413, 422, 503),
+        **problem_responses(401, 403, 404, 413, 415, 422, 503),
     },
 )
 def upload_sku_image(

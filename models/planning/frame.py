@@ -23,7 +23,8 @@ PRESENCE_WINDOW_DAYS = 30
 # The months before the period whose average sales stand for an outlet's potential.
 HISTORY_MONTHS = 3
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Years 1900-2999: every month a year either side of it is still a date Python can hold.
+MONTH_PATTERN = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
 Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
 
 
