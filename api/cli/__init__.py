@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from api.cli import db, imports, ops, photos, plan, seed, serve, users
+from api.cli import db, demo, imports, ops, photos, plan, seed, serve, users
 from models.cluster import ClusterError
 from models.errors import DomainError
 from models.health import DatabaseProblem
@@ -25,6 +25,7 @@ app.command("import")(imports.import_)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(seed.app, name="seed")
+app.add_typer(demo.app, name="demo")
 app.add_typer(photos.app, name="photos")
 app.add_typer(plan.app, name="plan")
 app.add_typer(vision_cli.app, name="vision")

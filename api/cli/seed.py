@@ -47,6 +47,7 @@ class Steps:
     def __init__(self, bar: Progress) -> None:
         self.bar = bar
         self.task: TaskID = bar.add_task("demo market", total=len(STEPS))
+        self.photos: TaskID | None = None
         self.started = False
 
     def step(self, name: str) -> None:
@@ -54,6 +55,12 @@ class Steps:
             self.bar.advance(self.task)
         self.started = True
         self.bar.update(self.task, description=name)
+
+    def count(self, done: int, total: int) -> None:
+        """The shelf photos rendered and analysed so far, on a bar of their own."""
+        if self.photos is None:
+            self.photos = self.bar.add_task("  analysed", total=total)
+        self.bar.update(self.photos, completed=done, total=total)
 
     def finish(self, summary: DemoSummary) -> None:
         description = "loaded" if summary.loaded else "already there"

@@ -10,7 +10,12 @@ included, unless it is there already:
 - catalogue (``catalogue.py``): vision.synth's procedural brands and SKUs, EANs, pack images;
 - sales and targets (``sales.py``): twelve months by outlet × SKU, targets for two months;
 - accounts (``accounts.py``) and a few weeks of visits (``visits.py``);
-- planted problems for the alerts, and hooks for the photo pipeline (``planted.py``).
+- shelf photos of some visits (``shelves.py``: which, and what stood on the shelf), rendered
+  and analysed by the real model (``photos.py``); audits and orders (``records.py``);
+- planted problems for the alerts (``planted.py``).
+
+Photos are rendered and analysed in spawned worker processes: a script that calls
+``load_demo`` must do so under ``if __name__ == "__main__":``.
 """
 
 from models.demo.accounts import DEMO_USERS, FIELD_FORCE, DemoUser, FieldUser, seed_demo

@@ -18,22 +18,30 @@ from models.demo.accounts import FIELD_FORCE, add_field_force
 from models.demo.catalogue import Products, add_pack_images, insert_catalogue, make_products
 from models.demo.geography import COUNTRY_CODE, Geography, insert_territories, make_geography
 from models.demo.outlets import COLUMNS_ALL, Outlets, make_outlets, outlet_rows
-from models.demo.planted import FAR_CHECKINS_REP
+from models.demo.photos import add_photos
+from models.demo.planted import FAR_CHECKINS_REP, REUSED_PHOTO_REP, SHARE_DROP
+from models.demo.records import insert_records, make_records
 from models.demo.sales import Sales, make_sales, make_targets, month_starts, next_months
+from models.demo.shelves import carried, outlet_indices, plan_shots, plant_reuse
 from models.demo.visits import ZONE, Rep, make_visits
+from models.perfect_store import score_visits
 from models.settings import Settings
 from models.storage import PhotoStore
 from models.territories import Territory, assign_outlets
+from vision.session import DEFAULT_DETECTOR
 
 DEFAULT_SEED = 7
 # One lock for every process that may load the demo at once (several API processes starting
 # on one database): the second waits, then finds the market present.
 LOCK_KEY = 0x66_73_64_65_6D_6F  # "fsdemo"
 # Independent random streams, so changing one part leaves the others as they were.
-STREAMS = {"geography": 1, "outlets": 2, "catalogue": 3, "sales": 4, "targets": 5, "visits": 6}
+STREAMS = {
+    "geography": 1, "outlets": 2, "catalogue": 3, "sales": 4, "targets": 5, "visits": 6,
+    "photos": 7, "records": 8,
+}  # fmt: skip
 STEPS = (
     "territories", "outlets", "catalogue", "pack images", "sales", "targets", "accounts",
-    "visits", "statistics",
+    "visits", "shelf photos", "audits, orders", "statistics",
 )  # fmt: skip
 
 
@@ -46,19 +54,32 @@ class Scale(enum.StrEnum):
 class MarketSize:
     outlets: int
     visit_weeks: int
+    photos_per_week: int = 1  # shelf photos per leaf territory and week
+    planted_photos_per_week: int = 6  # in the territory of the planted share drop
+    photo_weeks: int = 2  # the last weeks with photos outside the planted territory
 
 
-SIZES = {Scale.small: MarketSize(800, 4), Scale.medium: MarketSize(5000, 4)}
+# Photos are most of the load's time (about 0.6 s each on two CPUs): the small market keeps
+# to what the reports and alerts need, so the run command's first start stays short.
+SIZES = {
+    Scale.small: MarketSize(800, 4, photos_per_week=1, planted_photos_per_week=6, photo_weeks=2),
+    Scale.medium: MarketSize(5000, 4, photos_per_week=3, planted_photos_per_week=10, photo_weeks=4),
+}
 
 
 class Progress(Protocol):
-    """Told as each step of the load begins (one of ``STEPS``)."""
+    """Told as each step of the load begins (one of ``STEPS``), and how far the photos are."""
 
     def step(self, name: str) -> None: ...
+
+    def count(self, done: int, total: int) -> None: ...
 
 
 class _Silent:
     def step(self, name: str) -> None:
+        pass
+
+    def count(self, done: int, total: int) -> None:
         pass
 
 
@@ -148,10 +169,35 @@ def _load(
     progress.step("targets")
     targets = _load_targets(session, geography, outlets, products, sales, months, today, seed)
     progress.step("accounts")
-    reps = _reps(geography, add_field_force(session))
+    users = add_field_force(session)
+    reps = _reps(geography, users)
     progress.step("visits")
     visits = make_visits(random_stream(seed, "visits"), outlets, reps, today, size.visit_weeks)
     visit_count = bulk.insert_visits(session, settings, visits)
+    progress.step("shelf photos")
+    shelf = carried(outlets, products, sales)
+    outlet_of = outlet_indices(outlets, visits)
+    rng = random_stream(seed, "photos")
+    shots = plan_shots(
+        rng, outlets, products, shelf, outlet_of, visits, today,
+        per_week=size.photos_per_week,
+        photo_weeks=size.photo_weeks,
+        planted_per_week=size.planted_photos_per_week,
+        planted_leaf=geography.leaf_codes.index(SHARE_DROP.territory_code),
+    )  # fmt: skip
+    reuse = plant_reuse(rng, products, shelf, outlet_of, visits, shots, users[REUSED_PHOTO_REP])
+    detector = settings.detector or DEFAULT_DETECTOR
+    photos = add_photos(
+        session, store, rng, products, visits, shots, reuse, detector, progress.count
+    )
+    progress.step("audits, orders")
+    photographed = {s.visit for s in shots} | ({reuse[1]} if reuse else set())
+    records = make_records(
+        random_stream(seed, "records"), products, shelf, outlet_of, visits, photographed
+    )
+    recorded = insert_records(session, records)
+    scored = [visits[v].id for v in sorted(photographed)] + [a[1] for a in records.audits]
+    score_visits(session, settings, scored)  # type: ignore[arg-type]
     progress.step("statistics")
     _analyse(session)
     return {
@@ -164,6 +210,8 @@ def _load(
         "targets": targets,
         "accounts": len(FIELD_FORCE),
         "visits": visit_count,
+        "shelf photos": photos,
+        **recorded,
     }
 
 
@@ -183,7 +231,12 @@ def _reps(geography: Geography, users: dict[str, uuid.UUID]) -> list[Rep]:
 def _analyse(session: Session) -> None:
     # Fresh tables have no statistics until autovacuum comes by; the first reports would be
     # planned as if the tables were empty.
-    session.execute(text("ANALYZE territory, outlet, sale, target, visit"))
+    session.execute(
+        text(
+            "ANALYZE territory, outlet, sale, target, visit, photo, photo_analysis,"
+            " photo_brand_share, photo_facing, audit, audit_line, sales_order, order_line"
+        )
+    )
 
 
 def _copy_sales(

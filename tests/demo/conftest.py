@@ -16,8 +16,9 @@ from models.settings import Settings
 from models.storage import LocalStore
 
 SEED = 11
-# Small enough to load in seconds, big enough for every territory to have outlets.
-TEST_SIZE = MarketSize(outlets=400, visit_weeks=2)
+# Small enough to load in seconds, big enough for every territory to have outlets; shelf
+# photos only where the planted problems need them (the planted share drop, the reuse).
+TEST_SIZE = MarketSize(outlets=400, visit_weeks=2, photos_per_week=0, planted_photos_per_week=8)
 TODAY = date(2026, 6, 17)  # a Wednesday: the visit history ends on Tuesday
 
 
