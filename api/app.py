@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import observability, problems
+from api import console, observability, problems, ratelimit, security
 from api.routes import (
+    admin_jobs,
     auth,
     catalogue,
     health,
@@ -23,7 +25,7 @@ from api.routes import (
     visits,
 )
 from jobs.app import make_app as make_jobs_app
-from models.db import make_engine
+from models.db import CONNECTIONS, make_engine
 from models.settings import Settings
 from models.storage import make_store
 
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
+        app.state.db_slots = asyncio.Semaphore(CONNECTIONS)
         app.state.photo_store = make_store(settings)
         app.state.jobs = make_jobs_app(settings)
         try:
@@ -57,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     observability.install(app)
+    security.install(app)
+    ratelimit.install(app, settings)
     app.include_router(health.router)
     for module in (
         auth,
@@ -73,4 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(reports.alerts_router)
+    app.include_router(admin_jobs.router)
+    console.install(app)
     return app

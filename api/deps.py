@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import procrastinate
 from fastapi import Depends, Request
+from fastapi.concurrency import contextmanager_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api import tokens
 from models.db import unit_of_work
-from models.errors import Forbidden, Unauthorized
+from models.errors import Forbidden, Unauthorized, Unavailable
 from models.settings import Settings
 from models.storage import PhotoStore
 from models.users import Role, User, active_user
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+SLOT_WAIT_S = 30
+RETRY_AFTER_S = 5
 
 # The app-state lookups are coroutines: FastAPI runs a plain def dependency in a worker thread,
 # and a thread hop per lookup would cost more than the lookup.
@@ -44,10 +48,30 @@ async def get_jobs(request: Request) -> procrastinate.App:
     return jobs
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """The request's one transaction, committed after the handler returns, before responding."""
-    with unit_of_work(engine) as session:
-        yield session
+async def get_session(
+    request: Request, engine: Annotated[Engine, Depends(get_engine)]
+) -> AsyncIterator[Session]:
+    """The request's one transaction, committed after the handler returns, before responding.
+
+    A request first takes one of the process's database slots, as many as the pool has
+    connections, waiting in the event loop rather than in a worker thread. Without that, a
+    crowd of requests could hold every connection while waiting for a thread, and every thread
+    while waiting for a connection, until the pool timed out.
+    """
+    slots: asyncio.Semaphore = request.app.state.db_slots
+    try:
+        async with asyncio.timeout(SLOT_WAIT_S):
+            await slots.acquire()
+    except TimeoutError:
+        raise Unavailable(
+            "The server is busy; try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from None
+    try:
+        async with contextmanager_in_threadpool(unit_of_work(engine)) as session:
+            yield session
+    finally:
+        slots.release()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

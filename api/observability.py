@@ -9,6 +9,7 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -100,6 +101,10 @@ def install(app: FastAPI) -> None:
     # A registry per app, so several apps in one process (tests, workers) never collide.
     instrumentator = Instrumentator(excluded_handlers=["/metrics"], registry=CollectorRegistry())
     instrumentator.instrument(app).expose(
-        app, endpoint="/metrics", tags=["ops"], summary="Prometheus metrics."
+        app,
+        endpoint="/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics.",
+        response_class=PlainTextResponse,
     )
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER)

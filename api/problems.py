@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +11,8 @@ from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from models.errors import DomainError, Problem
@@ -105,6 +106,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and "json" in request.headers.get("content-type", ""):
+        # FastAPI's answer to a JSON body that is not even text (bytes that are not UTF-8).
+        return problem_response(
+            request,
+            status=400,
+            kind="malformed-json",
+            title="Malformed JSON",
+            detail="The request body is not valid JSON (UTF-8 text).",
+        )
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
     return problem_response(
@@ -137,6 +147,38 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Values the database cannot hold as sent: a text with a NUL character (refused by the driver,
+# no SQLSTATE), too long, a number or date out of its range, bytes not in the encoding. Other
+# data exceptions (a division by zero) are faults of ours.
+UNSTORABLE = {None, "22001", "22003", "22007", "22008", "22021", "22P05"}
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DataError)
+    if getattr(exc.orig, "sqlstate", None) not in UNSTORABLE:
+        return await _unexpected_error(request, exc)
+    return problem_response(
+        request,
+        status=422,
+        kind="validation-error",
+        title="Invalid input",
+        detail="A value cannot be stored as sent (e.g. text with a NUL character).",
+    )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database went away (restart, network) or had no connection free: retry shortly."""
+    log.warning("database unavailable: %s", str(exc).splitlines()[0])
+    return problem_response(
+        request,
+        status=503,
+        kind="unavailable",
+        title="Service unavailable",
+        detail="The database is unavailable for a moment; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(
@@ -148,9 +190,42 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _document(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """The app's OpenAPI builder: every error as problem+json, 400 on each body, 503 on all."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI rebuilds its document when routes change; each pass below is idempotent.
+        spec = build()
+        for path in spec["paths"].values():
+            for operation in path.values():
+                _document_operation(operation)
+        schemas = spec.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        return spec
+
+    return openapi
+
+
+def _document_operation(operation: dict[str, Any]) -> None:
+    responses = operation["responses"]
+    if "requestBody" in operation:
+        responses.setdefault("400", {"description": "Bad Request"})
+    # Any operation may meet a busy or restarting database: retry after Retry-After.
+    responses.setdefault("503", {"description": "Service Unavailable"})
+    for status, response in responses.items():
+        if status.isdigit() and int(status) >= 400:
+            response["content"] = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
 def install(app: FastAPI) -> None:
+    app.openapi = _document(app)  # type: ignore[method-assign]
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

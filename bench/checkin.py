@@ -1,6 +1,6 @@
 """Check-ins per second and latency at 32 concurrent connections, against a bare baseline.
 
-    .venv/bin/python -m bench.checkin [--seconds 15] [--concurrency 32]
+    .venv/bin/python -m bench.checkin [--seconds 15] [--concurrency 32] [--processes 1]
 
 Runs the real service (one process, JSON logs, auth, scoping, geofence, exactly-once insert)
 and, in the same run, bench/baseline_checkin.py (bare Starlette + asyncpg doing the same
@@ -112,6 +112,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="HTTP server processes, the same for both."
+    )
     args = parser.parse_args()
     with database() as engine:
         token, outlets = seed(engine)
@@ -124,6 +127,7 @@ def main() -> None:
             "FIELDSALES_DEMO_DATA": "false",
         }
         command = [python(), "-m", "api.cli", "serve", "--no-with-worker", "--port", str(port)]
+        command += ["--processes", str(args.processes)]
         with served(command, env, port) as base:
             asyncio.run(drive("fieldsales", base, token, outlets, 2, args.concurrency))  # warm up
             results.append(
@@ -142,6 +146,8 @@ def main() -> None:
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(args.processes),
         ]
         with served(command, {"BASELINE_DSN": libpq}, port) as base:
             asyncio.run(drive("baseline", base, token, outlets, 2, args.concurrency))
@@ -163,7 +169,8 @@ def main() -> None:
     console.print(
         f"throughput ratio fieldsales/baseline = {ours.throughput / baseline.throughput:.2f} "
         f"(goal ≥ 0.5); p99 {ours.percentile(99):.0f} ms (goal < 100 ms); "
-        f"{args.concurrency} connections, {args.seconds:.0f} s each"
+        f"{args.concurrency} connections, {args.seconds:.0f} s each, "
+        f"{args.processes} server process(es) each"
     )
 
 

@@ -23,6 +23,7 @@ from models.catalogue import ReferenceImage, reference_images
 from models.checkins import FLAG_WEIGHTS
 from models.db import make_engine, unit_of_work
 from models.images import EXTENSIONS
+from models.perfect_store import score_visits
 from models.settings import Settings
 from models.storage import PhotoStore, make_store
 from models.visits import Photo, PhotoStatus, VisitFlag
@@ -106,7 +107,8 @@ def blueprint() -> procrastinate.Blueprint:
     tasks.task(
         name="analyse_photo",
         queue=QUEUE,
-        retry=procrastinate.RetryStrategy(max_attempts=ATTEMPTS, wait=5),
+        # procrastinate counts retries, not runs: ATTEMPTS runs in all.
+        retry=procrastinate.RetryStrategy(max_attempts=ATTEMPTS - 1, wait=5),
         pass_context=True,
     )(analyse_photo)
     return tasks
@@ -144,6 +146,7 @@ def analyse(run: Runtime, photo_id: uuid.UUID) -> None:
         # The evidence picture managers open is drawn once, here, and kept beside the photo.
         run.store.put(annotated_key(photo.id), annotate(data, shelf, max_side=1600), "image/jpeg")
         flag_reuse(session, photo.id, FLAG_WEIGHTS[VisitFlag.reused_photo])
+        score_visits(session, run.settings, [photo.visit_id])
 
 
 def settle(run: Runtime, photo_id: uuid.UUID, status: PhotoStatus, reason: str) -> None:

@@ -10,13 +10,19 @@ from sqlmodel import Session
 
 from models.settings import Settings
 
+# The most connections one process opens; the API admits that many requests to the database
+# at a time (api.deps.get_session), so a request that has begun never waits on the pool. All
+# are kept open: an overflow connection, closed when returned, costs a server process each time.
+POOL_SIZE, MAX_OVERFLOW = 20, 0
+CONNECTIONS = POOL_SIZE + MAX_OVERFLOW
+
 
 def make_engine(settings: Settings) -> Engine:
     return create_engine(
         settings.dsn(),
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
         connect_args={"connect_timeout": 5, "application_name": "fieldsales"},
     )
 

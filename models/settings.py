@@ -7,13 +7,14 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogFormat = Literal["json", "text"]
+PerfectStoreComponent = Literal["msl", "facings", "display", "price_tag"]
 
 
 def normalise_dsn(url: str) -> str:
@@ -98,6 +99,32 @@ class Settings(BaseSettings):
         ge=1,
         description="Alert when a rep checks in outside the geofence this often a week.",
     )
+    # Perfect-store score: the weight of each compliance component (one left out weighs 0).
+    perfect_store_weights: dict[PerfectStoreComponent, Annotated[float, Field(ge=0)]] = Field(
+        default={"msl": 0.4, "facings": 0.3, "display": 0.15, "price_tag": 0.15},
+        description="Weights of MSL presence, facings met, display and price tag (JSON object).",
+    )
+    # Queue workers: heartbeats, stalled-job recovery and periodic jobs.
+    worker_heartbeat_s: float = Field(
+        default=10.0, gt=0, description="How often a worker tells the queue it is alive."
+    )
+    worker_stalled_after_s: float = Field(
+        default=30.0, gt=0, description="A worker silent this long is gone; its jobs are retried."
+    )
+    stalled_jobs_cron: str = Field(
+        default="* * * * *", description="When to look for stalled jobs (cron; 6th field: s)."
+    )
+    rollups_cron: str = Field(
+        default="*/5 * * * *", description="When to refresh the report rollups (cron)."
+    )
+    # Sign-in throttling: attempts per client address and username (``limits`` notation).
+    sign_in_rate_limit: str = Field(
+        default="10/minute;100/hour", description="Sign-in attempts allowed per address and user."
+    )
+    sign_in_limit_storage: str = Field(
+        default="memory://",
+        description="Where attempts are counted: this process, or a shared redis:// store.",
+    )
     log_level: str = "INFO"
     log_format: LogFormat = "json"
     demo_data: bool = Field(default=True, description="Load the demo market on first start.")
@@ -106,6 +133,13 @@ class Settings(BaseSettings):
     @classmethod
     def _normalise(cls, value: str | None) -> str | None:
         return normalise_dsn(value) if value else None
+
+    @field_validator("perfect_store_weights")
+    @classmethod
+    def _some_weight(cls, value: dict[str, float]) -> dict[str, float]:
+        if sum(value.values()) <= 0:
+            raise ValueError("at least one perfect-store weight must be above 0")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -1,6 +1,26 @@
 """Imports every table module, so the metadata is complete for Alembic and the tests."""
 
-from models import analysis, catalogue, outlets, sales, territories, users, visits
+from models import (
+    analysis,
+    catalogue,
+    outlets,
+    perfect_store,
+    rollups,
+    sales,
+    territories,
+    users,
+    visits,
+)
 from models.planning import tables as planning_tables  # noqa: F401
 
-__all__ = ["analysis", "catalogue", "outlets", "sales", "territories", "users", "visits"]
+__all__ = [
+    "analysis",
+    "catalogue",
+    "outlets",
+    "perfect_store",
+    "rollups",
+    "sales",
+    "territories",
+    "users",
+    "visits",
+]

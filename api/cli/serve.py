@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from api.app import create_app
 from api.cli.runtime import embedded_cluster, ready_engine, run_lock
 from api.cli.seed import load_on_start
 from api.observability import configure_logging, logging_config
+from jobs import supervise
 from jobs.app import make_app
 from models.cluster import ClusterError, port_is_free
 from models.demo import DEFAULT_SEED, DEMO_USERS, Scale
@@ -69,6 +71,9 @@ def serve(
         Scale, typer.Option(help="Size of the demo market loaded into an empty database.")
     ] = Scale.small,
     demo_seed: Annotated[int, typer.Option(help="Random seed of the demo market.")] = DEFAULT_SEED,
+    processes: Annotated[
+        int, typer.Option(min=1, help="API processes sharing the port (one per core is typical).")
+    ] = 1,
 ) -> None:
     """Run the API (and a worker); on the embedded default, also its own PostgreSQL."""
     settings = Settings()
@@ -94,8 +99,11 @@ def serve(
         if with_worker:
             _start_worker(stack)
         _banner(settings, settings.demo_data, market)
+        # Several processes need the app by name: each builds its own from the environment.
         uvicorn.run(
-            create_app(settings),
+            create_app(settings) if processes == 1 else "api.app:create_app",
+            factory=processes > 1,
+            workers=processes,
             host=settings.host,
             port=settings.port,
             log_config=logging_config(settings),
@@ -122,4 +130,11 @@ def worker(
     settings = Settings()
     configure_logging(settings)
     ready_engine(settings, upgrade=False).dispose()
-    make_app(settings).run_worker(concurrency=concurrency, install_signal_handlers=True)
+    # Started again on a fresh pool whenever the database goes away (a restart, a failover).
+    supervised = supervise.run_worker(
+        lambda: make_app(settings, with_periodic=True),
+        concurrency=concurrency,
+        update_heartbeat_interval=settings.worker_heartbeat_s,
+        stalled_worker_timeout=settings.worker_stalled_after_s,
+    )
+    asyncio.run(supervised)

@@ -1,4 +1,4 @@
-"""Reports for regional managers: shelf share, with CSV export."""
+"""Reports for regional managers: shelf share, compliance, reps, with CSV export."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
+from annotated_types import Interval
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -17,6 +18,12 @@ from models.errors import Invalid
 from models.outlets import Channel
 from models.reports import alerts, reps
 from models.reports.alerts import Alert
+from models.reports.compliance import (
+    ComplianceGroupBy,
+    ComplianceQuery,
+    ComplianceRow,
+    compliance,
+)
 from models.reports.reps import RepRow
 from models.reports.shelf_share import GroupBy, ShareQuery, ShareRow, default_window, shelf_share
 from models.routes import today
@@ -25,6 +32,8 @@ from models.users import Role, User
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Reader = Annotated[User, Depends(require(Role.manager, Role.planner, Role.admin))]
+# Days a report can name: a period as long again before it and a day after it stay dates.
+Day = Annotated[date, Interval(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 CSV_OR_JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {CSV: {}}, "description": "JSON, or CSV with format=csv."}
 }
@@ -59,8 +68,8 @@ def shelf_share_report(
     category_id: uuid.UUID | None = None,
     brand_id: uuid.UUID | None = None,
     channel: Channel | None = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    stop: Annotated[date | None, Query(alias="to", description="Inclusive.")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    stop: Annotated[Day | None, Query(alias="to", description="Inclusive.")] = None,
     group_by: GroupBy = GroupBy.territory,
     format: Literal["json", "csv"] = "json",
 ) -> ShelfShareReport | Response:
@@ -72,6 +81,47 @@ def shelf_share_report(
         return csv_response(rows, ShareRow, "shelf-share.csv")
     return ShelfShareReport(
         start=first, stop=after - timedelta(days=1), group_by=group_by, rows=rows
+    )
+
+
+class ComplianceReport(BaseModel):
+    start: date
+    stop: date
+    group_by: ComplianceGroupBy
+    rows: list[ComplianceRow]
+    next_cursor: str | None
+
+
+@router.get(
+    "/compliance",
+    response_model=ComplianceReport,
+    responses={**problem_responses(401, 403, 404, 422), **CSV_OR_JSON},
+)
+def compliance_report(
+    user: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    territory_id: uuid.UUID | None = None,
+    channel: Channel | None = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    stop: Annotated[Day | None, Query(alias="to", description="Inclusive.")] = None,
+    group_by: ComplianceGroupBy = ComplianceGroupBy.territory,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+    format: Literal["json", "csv"] = "json",
+) -> ComplianceReport | Response:
+    """Per outlet or territory: MSL presence, facings, displays, price tags, perfect-store score."""
+    first, after = _window(settings, start, stop)
+    query = ComplianceQuery(first, after, group_by, territory_id, channel, limit, cursor)
+    page = compliance(session, user, query)
+    if format == "csv":
+        return csv_response(page.items, ComplianceRow, "compliance.csv")
+    return ComplianceReport(
+        start=first,
+        stop=after - timedelta(days=1),
+        group_by=group_by,
+        rows=page.items,
+        next_cursor=page.next_cursor,
     )
 
 
@@ -90,8 +140,8 @@ def reps_report(
     user: Reader,
     session: SessionDep,
     settings: SettingsDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    stop: Annotated[date | None, Query(alias="to", description="Inclusive.")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    stop: Annotated[Day | None, Query(alias="to", description="Inclusive.")] = None,
     format: Literal["json", "csv"] = "json",
 ) -> RepsReport | Response:
     """Per rep: planned against done visits, time in store, geofence and trust flags, photos."""
@@ -115,7 +165,7 @@ def list_alerts(
     user: Reader,
     session: SessionDep,
     settings: SettingsDep,
-    until: Annotated[date | None, Query(description="Up to this day, inclusive.")] = None,
+    until: Annotated[Day | None, Query(description="Up to this day, inclusive.")] = None,
 ) -> AlertList:
     """Early warnings with their evidence: share drops, repeated out-of-stock, coverage, fraud."""
     last = until or today(settings)
