@@ -41,7 +41,8 @@ def serving(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Po
             [sys.executable, "-m", "api.cli", "serve"], env=env, stdout=out, stderr=out
         )
     try:
-        deadline = time.monotonic() + 120
+        # The first start loads the demo market, shelf photos analysed included.
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             assert process.poll() is None, log.read_text()
             try:
