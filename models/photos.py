@@ -24,10 +24,10 @@ from models.errors import (
 )
 from models.images import EXTENSIONS, ImageInfo, NotAnImage, inspect_image
 from models.outlets import Outlet
-from models.scope import territory_ids
+from models.scope import readable_visits
 from models.storage import PhotoStore
 from models.territories import subtree_ids
-from models.users import Role, User
+from models.users import User
 from models.visits import Photo, PhotoKind, PhotoStatus, Visit
 
 log = logging.getLogger(__name__)
@@ -175,12 +175,7 @@ def readable_photo(session: Session, user: User, photo_id: uuid.UUID) -> Photo:
         .join(Visit, col(Visit.id) == col(Photo.visit_id))
         .where(col(Photo.id) == photo_id)
     )
-    ids = territory_ids(user)
-    if user.role == Role.rep:
-        statement = statement.where(col(Visit.rep_id) == user.id)
-    elif ids is not None:
-        outlets = select(Outlet.id).where(col(Outlet.territory_id).in_(ids))
-        statement = statement.where(col(Visit.outlet_id).in_(outlets))
+    statement = readable_visits(statement, user)
     photo = session.exec(statement).first()
     if photo is None:
         raise NotFound(f"No photo {photo_id}.")

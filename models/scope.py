@@ -8,6 +8,7 @@ outside the scope simply do not exist for the caller (404), so nothing leaks.
 from __future__ import annotations
 
 import uuid
+from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, Select
 from sqlmodel import col, select
@@ -16,6 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from models.outlets import Outlet
 from models.territories import Territory, subtree
 from models.users import Role, User, UserTerritory
+from models.visits import Visit
 
 UNSCOPED = frozenset({Role.planner, Role.admin})
 
@@ -48,3 +50,18 @@ def scoped_outlets(user: User) -> SelectOfScalar[Outlet]:
     statement = select(Outlet)
     ids = territory_ids(user)
     return statement if ids is None else statement.where(col(Outlet.territory_id).in_(ids))
+
+
+Statement = TypeVar("Statement", bound=Select[*tuple[Any, ...]])
+
+
+def readable_visits(statement: Statement, user: User) -> Statement:
+    """Restrict a statement over ``visit`` to the visits the user may read: a rep's own, or
+    those at outlets in the user's scope."""
+    if user.role == Role.rep:
+        return statement.where(col(Visit.rep_id) == user.id)
+    ids = territory_ids(user)
+    if ids is None:
+        return statement
+    outlets = select(Outlet.id).where(col(Outlet.territory_id).in_(ids))
+    return statement.where(col(Visit.outlet_id).in_(outlets))

@@ -10,10 +10,9 @@ from sqlmodel import Session, col, select
 
 from models.checkins import GpsFix, VisitPublic, public
 from models.errors import NotFound
-from models.outlets import Outlet
 from models.perfect_store import SHELF_STATUS, ScorePublic, ShelfStatus, score_public
-from models.scope import territory_ids
-from models.users import Role, User
+from models.scope import readable_visits
+from models.users import User
 from models.visits import Visit
 
 SHELF = text(f"""
@@ -35,12 +34,7 @@ def readable_visit(session: Session, user: User, visit_id: uuid.UUID) -> tuple[V
     statement = select(Visit, func.ST_X(Visit.location), func.ST_Y(Visit.location)).where(
         col(Visit.id) == visit_id
     )
-    ids = territory_ids(user)
-    if user.role == Role.rep:
-        statement = statement.where(col(Visit.rep_id) == user.id)
-    elif ids is not None:
-        outlets = select(Outlet.id).where(col(Outlet.territory_id).in_(ids))
-        statement = statement.where(col(Visit.outlet_id).in_(outlets))
+    statement = readable_visits(statement, user)
     row = session.execute(statement).first()
     if row is None:
         raise NotFound(f"No visit {visit_id}.")
