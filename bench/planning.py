@@ -4,9 +4,12 @@ Builds a country of R regions × L leaf territories over lon 2 to 5, lat 48 to 4
 (bench.imports' generator: every channel, class and status), S SKUs and M months of sales at
 a given SKU-outlet density, loaded through the bulk import path; then visits, audits and
 orders for the last months in SQL. Times the coverage table for the country, a region and a
-leaf, the gap, the opportunities, and ``SELECT sku_id, count(*) ... GROUP BY`` over the same
-month of sales as the floor; prints EXPLAIN ANALYZE summaries of the coverage and gap plans.
-Uses a throwaway cluster, or a throwaway database on DATABASE_URL's server.
+leaf computed from the facts, then the rollup's refresh and the same tables read from it (and
+with one territory written to since), the gap, the opportunities, and ``SELECT sku_id,
+count(*) ... GROUP BY`` over the same month of sales as the floor; prints EXPLAIN ANALYZE
+summaries of the coverage (both ways) and gap plans. Uses a throwaway cluster, or a throwaway
+database on DATABASE_URL's server, or with ``--keep URL`` that database, loaded once and kept
+so that later runs only measure.
 
     .venv/bin/python -m bench.planning [--outlets 5000 --skus 60 --months 13 --density 0.1]
     .venv/bin/python -m bench.planning --outlets 100000 --skus 300 --regions 10 --leaves 19
@@ -27,18 +30,21 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, TextClause, text
+from rich.progress import track
+from sqlalchemy import Engine, TextClause, create_engine, text
 from sqlmodel import Session, col, select
 
 from bench._common import database
 from bench.imports import outlets_csv
+from models import migrate
 from models.db import unit_of_work
 from models.imports import Kind, import_file
 from models.planning import coverage, gap, opportunities
-from models.planning.coverage import CoverageFilter
+from models.planning.coverage import CoverageFilter, CoverageTable
 from models.planning.frame import Frame, add_months
 from models.planning.gap import GapOptions
 from models.planning.opportunities import OpportunityOptions
+from models.planning.rollup import refresh_planning_rollup
 from models.territories import Territory
 from models.users import Role, create_user
 
@@ -79,25 +85,34 @@ def skus_csv(path: Path, count: int) -> Path:
 
 
 def sales_csv(
-    path: Path, outlets: list[str], skus: int, months: int, density: float, rng: random.Random
-) -> int:
-    """One row per outlet, SKU and month, for a ``density`` share of outlet-SKU pairs."""
+    folder: Path, outlets: list[str], skus: int, months: int, density: float, rng: random.Random
+) -> tuple[list[Path], int]:
+    """One row per outlet, SKU and month, for a ``density`` share of outlet-SKU pairs.
+
+    One file per month, as an ERP exports them (an import takes at most 5 million rows).
+    """
     first = add_months(PERIOD, 1 - months)
+    paths = [folder / f"sales-{add_months(first, m):%Y-%m}.csv" for m in range(months)]
+    files = [path.open("w") for path in paths]
     rows = 0
-    with path.open("w") as out:
-        out.write("outlet_code,sku_code,date,quantity,value\n")
+    try:
+        for out in files:
+            out.write("outlet_code,sku_code,date,quantity,value\n")
         for outlet in outlets:
             pace = rng.uniform(0.2, 3.0)
             for sku in range(skus):
                 if rng.random() >= density:
                     continue
                 price = 1 + sku % 9 + 0.5
-                for m in range(months):
+                for m, out in enumerate(files):
                     day = add_months(first, m).replace(day=1 + rng.randrange(AS_OF.day))
                     quantity = max(1, round(rng.expovariate(1 / (8 * pace))))
                     out.write(f"{outlet},SKU-{sku:04d},{day},{quantity},{quantity * price:.2f}\n")
                     rows += 1
-    return rows
+    finally:
+        for out in files:
+            out.close()
+    return paths, rows
 
 
 def targets_csv(path: Path, leaves: list[str], skus: int, rng: random.Random) -> Path:
@@ -153,9 +168,13 @@ def load(engine: Engine, folder: Path, args: argparse.Namespace) -> None:
     with Session(engine) as session:
         active = list(session.scalars(text("SELECT code FROM outlet WHERE status = 'active'")))
         leaves = list(session.scalars(text("SELECT code FROM territory WHERE level = 'territory'")))
-    rows = sales_csv(folder / "sales.csv", active, args.skus, args.months, args.density, rng)
-    print(f"{rows:,} sales rows ({len(active):,} active outlets)")  # noqa: T201
-    timed("import sales", lambda: _import(engine, Kind.sales, folder / "sales.csv"))
+    paths, rows = sales_csv(folder, active, args.skus, args.months, args.density, rng)
+    print(f"{rows:,} sales rows in {len(paths)} files ({len(active):,} active outlets)")  # noqa: T201
+    start = time.perf_counter()
+    for path in track(paths, description="import sales"):
+        _import(engine, Kind.sales, path)
+    seconds = time.perf_counter() - start
+    print(f"import sales: {seconds:.1f}s, {rows / seconds:,.0f} rows/s")  # noqa: T201
     targets = targets_csv(folder / "targets.csv", leaves, args.skus, rng)
     timed("import targets", lambda: _import(engine, Kind.targets, targets))
     with unit_of_work(engine) as session:
@@ -222,6 +241,45 @@ BASELINE = text(
 )
 
 
+def rollup_times(
+    session: Session, country: Frame, region: Frame, leaf: Frame, live: CoverageTable
+) -> dict[str, float]:
+    """Refresh the rollup, read the tables from it, then with one territory changed since."""
+    everything = CoverageFilter()
+    times = {
+        "rollup refresh (all)": timed(
+            "rollup refresh (all)", lambda: refresh_planning_rollup(session, [country.span])
+        )
+    }
+    session.commit()
+    for label, where in (("country", country), ("region", region), ("leaf", leaf)):
+        times[f"coverage {label} (rollup)"] = timed(
+            f"coverage {label} (rollup)",
+            partial(coverage.coverage_table, session, where, everything),
+        )
+    rolled = coverage.coverage_table(session, country, everything)
+    print(f"rollup gives the live figures: {rolled == live}")  # noqa: T201
+    # A rep's visit in one leaf: that territory is read from the facts until the next refresh.
+    session.execute(
+        text(
+            "UPDATE visit SET ended_at = ended_at + interval '1 minute' WHERE id = "
+            "(SELECT v.id FROM visit AS v JOIN outlet AS o ON o.id = v.outlet_id "
+            "WHERE o.territory_id = :leaf LIMIT 1)"
+        ),
+        {"leaf": leaf.territory.id},
+    )
+    session.commit()
+    times["coverage country (rollup, 1 changed)"] = timed(
+        "coverage country (rollup, 1 changed)",
+        lambda: coverage.coverage_table(session, country, everything),
+    )
+    times["rollup refresh (1 changed)"] = timed(
+        "rollup refresh (1 changed)", lambda: refresh_planning_rollup(session, [country.span])
+    )
+    session.commit()
+    return times
+
+
 def measure(engine: Engine) -> None:
     everything = CoverageFilter()
     with Session(engine) as session:
@@ -230,21 +288,20 @@ def measure(engine: Engine) -> None:
             frame(session, "R00"),
             frame(session, "R00-00"),
         )
-        times = {
-            "coverage country (cold)": timed(
-                "coverage country (cold)",
-                lambda: coverage.coverage_table(session, country, everything),
-            ),
-            "coverage country": timed(
-                "coverage country", lambda: coverage.coverage_table(session, country, everything)
-            ),
-            "coverage region": timed(
-                "coverage region", lambda: coverage.coverage_table(session, region, everything)
-            ),
-            "coverage leaf": timed(
-                "coverage leaf", lambda: coverage.coverage_table(session, leaf, everything)
-            ),
-        }
+        # From the facts: the first question after a load, before any refresh of the rollup.
+        times: dict[str, float] = {}
+        for label, where in (
+            ("coverage country (cold)", country),
+            ("coverage country", country),
+            ("coverage region", region),
+            ("coverage leaf", leaf),
+        ):
+            live_table = partial(
+                coverage.coverage_table, session, where, everything, use_rollup=False
+            )
+            times[f"{label}, from the facts"] = timed(f"{label}, from the facts", live_table)
+        live = coverage.coverage_table(session, country, everything, use_rollup=False)
+        times |= rollup_times(session, country, region, leaf, live)
         options = GapOptions()
         for label, where in (("country", country), ("region", region)):
             report = partial(gap.gap_report, session, where, options, after=0, visible=None)
@@ -261,6 +318,8 @@ def measure(engine: Engine) -> None:
         explain(
             session, coverage.QUERY, coverage.parameters(country, everything), "coverage country"
         )
+        rolled = coverage.parameters(country, everything, rolled=True)
+        explain(session, coverage.QUERY, rolled, "coverage country (rollup)")
         explain(session, gap.QUERY, gap.parameters(region, options, 0, None), "gap region")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak:.0f} MB")  # noqa: T201
@@ -275,7 +334,22 @@ def main() -> None:
     parser.add_argument("--density", type=float, default=0.1, help="Share of SKU-outlet pairs.")
     parser.add_argument("--regions", type=int, default=4)
     parser.add_argument("--leaves", type=int, default=8, help="Leaf territories per region.")
+    parser.add_argument(
+        "--keep",
+        metavar="URL",
+        help="Load into this migrated database and keep it; a second run only measures.",
+    )
     args = parser.parse_args()
+    if args.keep:
+        engine = create_engine(args.keep, pool_size=20)
+        migrate.upgrade(engine)
+        with Session(engine) as session:
+            loaded = session.execute(text("SELECT count(*) FROM outlet")).scalar_one()
+        if not loaded:
+            with tempfile.TemporaryDirectory() as folder:
+                load(engine, Path(folder), args)
+        measure(engine)
+        return
     with database() as engine, tempfile.TemporaryDirectory() as folder:
         load(engine, Path(folder), args)
         measure(engine)

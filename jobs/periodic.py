@@ -17,6 +17,7 @@ from procrastinate.manager import JobManager
 
 from jobs.photos import ATTEMPTS, runtime, settle
 from models.db import unit_of_work
+from models.planning import rollup
 from models.rollups import refresh_shelf_rollup
 from models.settings import Settings
 from models.visits import PhotoStatus
@@ -43,10 +44,14 @@ def blueprint(settings: Settings) -> procrastinate.Blueprint:
                 log.info("job %s was already recovered", job.id)
 
     def refresh_rollups(timestamp: int) -> None:
-        """Bring the report rollups up to date with the photos analysed since the last run."""
+        """Bring the report rollups up to date with what was written since the last run."""
         with unit_of_work(runtime().engine) as session:
             keys = refresh_shelf_rollup(session, settings.timezone)
         log.info("shelf rollup refreshed: %s outlet-days", keys)
+        months = rollup.spans(settings.timezone, settings.presence_window_days)
+        with unit_of_work(runtime().engine) as session:
+            territories = rollup.refresh_planning_rollup(session, months)
+        log.info("planning rollup refreshed: %s territories per month", territories)
 
     # A queueing lock keeps one of each waiting. No procrastinate lock: a run lost with its
     # worker would hold it, and the next runs, the very ones that recover it, would wait on it.

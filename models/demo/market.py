@@ -25,6 +25,9 @@ from models.demo.sales import Sales, make_sales, make_targets, month_starts, nex
 from models.demo.shelves import carried, outlet_indices, plan_shots, plant_reuse
 from models.demo.visits import ZONE, Rep, make_visits
 from models.perfect_store import score_visits
+from models.planning import rollup
+from models.planning.frame import add_months
+from models.rollups import refresh_shelf_rollup
 from models.settings import Settings
 from models.storage import PhotoStore
 from models.territories import Territory, assign_outlets
@@ -41,8 +44,27 @@ STREAMS = {
 }  # fmt: skip
 STEPS = (
     "territories", "outlets", "catalogue", "pack images", "sales", "targets", "accounts",
-    "visits", "shelf photos", "audits, orders", "statistics",
+    "must-stock lists", "visits", "shelf photos", "audits, orders", "statistics", "rollups",
 )  # fmt: skip
+
+# Each channel's must-stock list: its six best-selling SKUs of our brands over the last three
+# months, with more facings planned where shelves are longer.
+MUST_STOCK = text("""
+INSERT INTO msl (channel, sku_id, facings)
+SELECT channel, sku_id,
+       CASE channel WHEN 'hypermarket' THEN 4 WHEN 'supermarket' THEN 3 ELSE 2 END
+FROM (
+    SELECT o.channel, s.sku_id,
+           row_number() OVER (PARTITION BY o.channel ORDER BY sum(s.quantity) DESC, k.code) AS rank
+    FROM sale AS s
+    JOIN outlet AS o ON o.id = s.outlet_id
+    JOIN sku AS k ON k.id = s.sku_id
+    JOIN brand AS b ON b.id = k.brand_id AND b.own
+    WHERE s.day >= :since
+    GROUP BY o.channel, s.sku_id, k.code
+) AS ranked
+WHERE rank <= 6
+""")
 
 
 class Scale(enum.StrEnum):
@@ -168,6 +190,8 @@ def _load(
     _copy_sales(session, outlets, products, sales, months)
     progress.step("targets")
     targets = _load_targets(session, geography, outlets, products, sales, months, today, seed)
+    progress.step("must-stock lists")
+    session.execute(MUST_STOCK, {"since": add_months(today.replace(day=1), -3)})
     progress.step("accounts")
     users = add_field_force(session)
     reps = _reps(geography, users)
@@ -200,6 +224,10 @@ def _load(
     score_visits(session, settings, scored)  # type: ignore[arg-type]
     progress.step("statistics")
     _analyse(session)
+    progress.step("rollups")
+    refresh_shelf_rollup(session, settings.timezone)
+    window = settings.presence_window_days
+    rollup.refresh_planning_rollup(session, rollup.spans(settings.timezone, window, today))
     return {
         "territories": 1 + len(geography.regions) + len(geography.leaves),
         "outlets": len(outlets),

@@ -26,14 +26,38 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.outlets import Channel
-from models.planning import sources
+from models.planning import rollup, sources
+from models.planning.figures import FIGURES
 from models.planning.frame import Frame
-from models.planning.targets import EFFECTIVE
+from models.planning.targets import effective
 
 # Root row first, then children by code; in each, the totals and then SKUs by code.
+#
+# With :rolled, the sums come from the rollup (models/planning/rollup.py) wherever the facts are
+# unchanged since its refresh: a child whose whole subtree is unchanged reads its subtree's sums
+# (one row per SKU); a child with a territory written to since (in planning_dirty) adds up the
+# own cells of its unchanged territories and computes the changed ones from the facts.
 STATEMENT = """
 WITH RECURSIVE
 {tree},
+dirty AS (SELECT unnest(CAST(:dirty AS uuid[])) AS territory_id),
+dirty_bucket AS (
+    SELECT DISTINCT tr.bucket FROM tree AS tr JOIN dirty AS d ON d.territory_id = tr.id
+),
+live_tree AS (
+    SELECT tr.id, tr.bucket FROM tree AS tr
+    WHERE NOT CAST(:rolled AS boolean) OR tr.id IN (SELECT territory_id FROM dirty)
+),
+rolled_tree AS (
+    SELECT tr.id, tr.bucket FROM tree AS tr
+    WHERE CAST(:rolled AS boolean) AND tr.id NOT IN (SELECT territory_id FROM dirty)
+      AND (tr.id = :root OR tr.bucket IN (SELECT bucket FROM dirty_bucket))
+),
+whole_bucket AS (
+    SELECT tr.id AS bucket FROM tree AS tr
+    WHERE CAST(:rolled AS boolean) AND tr.depth = 1
+      AND tr.id NOT IN (SELECT bucket FROM dirty_bucket)
+),
 row_territory (id) AS (
     SELECT CAST(:root AS uuid)
     UNION ALL
@@ -45,43 +69,59 @@ row_bucket (row_id, bucket) AS (
     UNION ALL
     SELECT t.id, t.id FROM territory AS t WHERE t.parent_id = :root
 ),
-{universe},
-shown_sku AS (
-    SELECT k.id, k.category_id FROM sku AS k
-    WHERE (CAST(:sku_id AS uuid) IS NULL OR k.id = CAST(:sku_id AS uuid))
-      AND (CAST(:brand_id AS uuid) IS NULL OR k.brand_id = CAST(:brand_id AS uuid))
-),
-{pairs},
-category_sales AS (
-    SELECT s.outlet_id, k.category_id, sum(s.value) AS value
-    FROM sold AS s JOIN sku AS k ON k.id = s.sku_id
-    GROUP BY s.outlet_id, k.category_id
-),
+{figures},
 bucket_sku AS (
-    SELECT p.bucket, p.sku_id,
-           count(*) FILTER (WHERE p.carrying) AS carrying,
-           sum(p.quantity) AS quantity, sum(p.value) AS value,
-           coalesce(sum(c.value) FILTER (WHERE p.carrying), 0) AS carrying_category_value
-    FROM pair AS p
-    LEFT JOIN category_sales AS c ON c.outlet_id = p.outlet_id AND c.category_id = p.category_id
-    GROUP BY p.bucket, p.sku_id
+    SELECT bucket, sku_id, carrying, quantity, value, carrying_category_value FROM live_sku
+    UNION ALL
+    SELECT tr.bucket, r.sku_id, sum(r.carrying), sum(r.quantity), sum(r.value),
+           sum(r.carrying_category_value)
+    FROM rolled_tree AS tr
+    CROSS JOIN LATERAL (SELECT * FROM planning_sku_cell AS c WHERE {own} OFFSET 0) AS r
+    JOIN shown_sku AS k ON k.id = r.sku_id
+    GROUP BY tr.bucket, r.sku_id
+    UNION ALL
+    SELECT r.territory_id, r.sku_id, r.carrying, r.quantity, r.value, r.carrying_category_value
+    FROM whole_bucket AS w
+    CROSS JOIN LATERAL (SELECT * FROM planning_sku_cell AS c WHERE {whole} OFFSET 0) AS r
+    JOIN shown_sku AS k ON k.id = r.sku_id
 ),
 bucket_category AS (
-    SELECT u.bucket, c.category_id, sum(c.value) AS value
-    FROM category_sales AS c JOIN universe AS u ON u.outlet_id = c.outlet_id
-    GROUP BY u.bucket, c.category_id
+    SELECT bucket, category_id, value FROM live_category
+    UNION ALL
+    SELECT tr.bucket, r.category_id, sum(r.value)
+    FROM rolled_tree AS tr
+    CROSS JOIN LATERAL (SELECT * FROM planning_category_cell AS c WHERE {own} OFFSET 0) AS r
+    GROUP BY tr.bucket, r.category_id
+    UNION ALL
+    SELECT r.territory_id, r.category_id, r.value
+    FROM whole_bucket AS w
+    CROSS JOIN LATERAL (SELECT * FROM planning_category_cell AS c WHERE {whole} OFFSET 0) AS r
 ),
 bucket_last_year AS (
-    SELECT u.bucket, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
-    FROM ({sales_last_year}) AS f
-    JOIN universe AS u ON u.outlet_id = f.outlet_id
-    JOIN shown_sku AS k ON k.id = f.sku_id
-    GROUP BY u.bucket, f.sku_id
+    SELECT bucket, sku_id, quantity, value FROM live_last_year
+    UNION ALL
+    SELECT tr.bucket, r.sku_id, sum(r.quantity), sum(r.value)
+    FROM rolled_tree AS tr
+    CROSS JOIN LATERAL (SELECT * FROM planning_last_year_cell AS c WHERE {own} OFFSET 0) AS r
+    JOIN shown_sku AS k ON k.id = r.sku_id
+    GROUP BY tr.bucket, r.sku_id
+    UNION ALL
+    SELECT r.territory_id, r.sku_id, r.quantity, r.value
+    FROM whole_bucket AS w
+    CROSS JOIN LATERAL (SELECT * FROM planning_last_year_cell AS c WHERE {whole} OFFSET 0) AS r
+    JOIN shown_sku AS k ON k.id = r.sku_id
 ),
 bucket_outlets AS (
-    SELECT u.bucket, count(*) AS universe, count(*) FILTER (WHERE {covered}) AS covered
-    FROM universe AS u
-    GROUP BY u.bucket
+    SELECT bucket, universe, covered FROM live_outlets
+    UNION ALL
+    SELECT tr.bucket, sum(r.universe), sum(r.covered)
+    FROM rolled_tree AS tr
+    CROSS JOIN LATERAL (SELECT * FROM planning_outlets_cell AS c WHERE {own} OFFSET 0) AS r
+    GROUP BY tr.bucket
+    UNION ALL
+    SELECT r.territory_id, r.universe, r.covered
+    FROM whole_bucket AS w
+    CROSS JOIN LATERAL (SELECT * FROM planning_outlets_cell AS c WHERE {whole} OFFSET 0) AS r
 ),
 {effective},
 row_outlets AS (
@@ -168,14 +208,31 @@ WHERE g.total OR g.sku_id IS NOT NULL
 ORDER BY g.row_id <> :root, t.code, g.total DESC, k.code
 """
 
+# Targets of unchanged children come from the rollup too (their effective target, summed at the
+# refresh); the rows of changed ones are worked out from the targets set.
+ROLLED_TARGETS = """
+    UNION ALL
+    SELECT r.territory_id, r.sku_id, r.quantity, r.value
+    FROM whole_bucket AS w
+    CROSS JOIN LATERAL (
+        SELECT * FROM planning_target_cell AS c
+        WHERE c.month = :start AND c.territory_id = w.bucket OFFSET 0
+    ) AS r
+    JOIN shown_sku AS k ON k.id = r.sku_id
+    WHERE :with_targets"""
 QUERY = text(
     STATEMENT.format(
         tree=sources.TREE,
-        universe=sources.UNIVERSE,
-        pairs=sources.PAIRS,
-        sales_last_year=sources.sales("universe", "ly_start", "ly_end"),
-        covered=sources.covered("u.outlet_id"),
-        effective=EFFECTIVE,
+        figures=FIGURES,
+        # One territory's cells, looked up by key (OFFSET 0 keeps the planner from flattening
+        # the lookup into a join that hashes the whole table).
+        own="c.month = :start AND NOT c.subtree AND c.territory_id = tr.id",
+        whole="c.month = :start AND c.subtree AND c.territory_id = w.bucket",
+        effective=effective(
+            only="AND (tr.id = :root OR NOT CAST(:rolled AS boolean) "
+            "OR tr.bucket IN (SELECT bucket FROM dirty_bucket))",
+            rolled=ROLLED_TARGETS,
+        ),
     )
 )
 
@@ -234,20 +291,50 @@ class CoverageTable(BaseModel):
     rows: list[CoverageRow]
 
 
-def parameters(frame: Frame, where: CoverageFilter) -> dict[str, Any]:
+def parameters(
+    frame: Frame,
+    where: CoverageFilter,
+    *,
+    rolled: bool = False,
+    dirty: list[uuid.UUID] | None = None,
+) -> dict[str, Any]:
+    """The statement's parameters; ``dirty``: the territories written to since the refresh."""
     return {
+        "dirty": dirty or [],
         **frame.params(),
         "sku_id": where.sku_id,
         "brand_id": where.brand_id,
         "channel": where.channel.value if where.channel else None,
         "with_targets": where.channel is None,
+        "rolled": rolled,
     }
 
 
-def coverage_table(session: Session, frame: Frame, where: CoverageFilter) -> CoverageTable:
-    """The table for the frame's territory and each child, in one statement."""
+def rollup_usable(session: Session, frame: Frame, where: CoverageFilter) -> bool:
+    """Whether the rollup holds cells for the frame's span (the rollup has no channel split).
+
+    Read before the statement, as the territories written to since the refresh are: a refresh
+    that moves the cut (once a day) committing in between gives that one answer the cells of
+    the day before, and a write committing in between is seen from the next answer on.
+    """
+    snapshot = session.get(rollup.PlanningSnapshot, frame.month, populate_existing=True)
+    return where.channel is None and rollup.current(snapshot, frame.span)
+
+
+def coverage_table(
+    session: Session, frame: Frame, where: CoverageFilter, *, use_rollup: bool = True
+) -> CoverageTable:
+    """The table for the frame's territory and each child, in one statement.
+
+    Territories unchanged since the rollup's last refresh come from it, the others from the
+    facts (models/planning/rollup.py): the figures are the same either way. ``use_rollup``
+    False computes every territory from the facts.
+    """
     sources.analytic(session)
-    result = session.execute(QUERY, parameters(frame, where)).mappings().all()
+    rolled = use_rollup and rollup_usable(session, frame, where)
+    dirty = rollup.dirty_territories(session) if rolled else []
+    params = parameters(frame, where, rolled=rolled, dirty=dirty)
+    result = session.execute(QUERY, params).mappings().all()
     return CoverageTable(
         territory_id=frame.territory.id,
         period=frame.month.strftime("%Y-%m"),

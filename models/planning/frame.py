@@ -41,14 +41,13 @@ def add_months(month: date, months: int) -> date:
 
 
 @dataclass(frozen=True)
-class Frame:
-    """A planning question's territory and time: the month, the day it is asked, the zone.
+class Span:
+    """A planning question's time: the month, the day it is asked, the zone, the windows.
 
     Facts count from the month's first day up to ``as_of`` included (the *cut*); days are local
     days of ``zone``, so a visit at 23:30 local time counts on the day the rep saw it.
     """
 
-    territory: Territory
     month: date
     as_of: date
     zone: ZoneInfo
@@ -76,11 +75,10 @@ class Frame:
         return datetime(day.year, day.month, day.day, tzinfo=self.zone)
 
     def params(self) -> dict[str, Any]:
-        """The bind parameters every planning statement shares."""
+        """The bind parameters of the span every planning statement shares."""
         last_year = add_months(self.month, -12)
         history = add_months(self.month, -self.history_months)
         return {
-            "root": self.territory.id,
             "start": self.month,
             "end": self.end,
             "cut": self.cut,
@@ -97,6 +95,26 @@ class Frame:
             "days": self.days,
             "elapsed": self.elapsed,
         }
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A planning question's territory and its span of time (see Span)."""
+
+    territory: Territory
+    month: date
+    as_of: date
+    zone: ZoneInfo
+    window_days: int = PRESENCE_WINDOW_DAYS
+    history_months: int = HISTORY_MONTHS
+
+    @property
+    def span(self) -> Span:
+        return Span(self.month, self.as_of, self.zone, self.window_days, self.history_months)
+
+    def params(self) -> dict[str, Any]:
+        """The bind parameters every planning statement shares."""
+        return {"root": self.territory.id, **self.span.params()}
 
 
 def frame_for(

@@ -33,7 +33,7 @@ from models.planning import sources
 from models.planning.frame import Frame
 from models.planning.lookalikes import NEIGHBOURS, RADIUS_M, expected_sku
 from models.planning.opportunities import prospects
-from models.planning.targets import EFFECTIVE
+from models.planning.targets import effective
 
 
 class Lever(enum.StrEnum):
@@ -185,7 +185,7 @@ QUERY = text(
         tree=sources.TREE,
         universe=sources.UNIVERSE,
         pairs=sources.PAIRS,
-        effective=EFFECTIVE,
+        effective=effective(),
         prospects=prospects(),
         expected_sku=expected_sku("subject", "best", "gap"),
         covered=sources.covered("u.outlet_id"),
@@ -303,7 +303,8 @@ def gap_report(
     """SKUs short of target with their levers, and a page of actions after rank ``after``."""
     params = parameters(frame, options, after, visible)
     sources.analytic(session)
-    rows = [dict(row) for row in session.execute(QUERY, params).mappings()]
+    with sources.without_nested_loops(session):
+        rows = [dict(row) for row in session.execute(QUERY, params).mappings()]
     actions = [_action(row) for row in rows if row["kind"] == "action"]
     more = len(actions) > options.limit
     actions = actions[: options.limit]

@@ -56,11 +56,14 @@ lookalike_month AS (
     FROM lookalike_history
     GROUP BY outlet_id
 ),
--- The fallback: active outlets of the territory, averaged by channel (zeros included).
+-- The fallback: active outlets of the territory, averaged by channel (zeros included), for
+-- the channels of the subjects without a lookalike only.
 channel_outlet AS (
     SELECT o.id AS outlet_id, o.channel
     FROM outlet AS o JOIN tree ON tree.id = o.territory_id
     WHERE o.status = 'active'
+      AND o.channel IN (SELECT s.channel FROM {subjects} AS s
+                        WHERE s.outlet_id NOT IN (SELECT subject_id FROM lookalike))
 ),
 channel_size AS (
     SELECT channel, count(*) AS n FROM channel_outlet GROUP BY channel

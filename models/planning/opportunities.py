@@ -53,20 +53,12 @@ nearest AS (
         LIMIT 1
     ) AS n
 ),
-density AS (
-    SELECT s.outlet_id, count(*) AS covered_nearby
-    FROM subject AS s
-    JOIN outlet AS c ON ST_DWithin(geography(c.location), geography(s.location), :radius_m)
-    WHERE c.id <> s.outlet_id AND {served}
-    GROUP BY s.outlet_id
-),
 ranked AS (
-    SELECT e.*, n.distance_m AS nearest_covered_m, coalesce(d.covered_nearby, 0) AS covered_nearby,
+    SELECT e.*, n.distance_m AS nearest_covered_m,
            round(coalesce(n.distance_m, 0) / 1000 * :cost_per_km, 2) AS serve_cost,
            round(e.value - coalesce(n.distance_m, 0) / 1000 * :cost_per_km, 2) AS uplift
     FROM expectation AS e
     LEFT JOIN nearest AS n ON n.outlet_id = e.outlet_id
-    LEFT JOIN density AS d ON d.outlet_id = e.outlet_id
     JOIN outlet AS o ON o.id = e.outlet_id
     ORDER BY uplift DESC, o.code
     LIMIT :limit
@@ -76,7 +68,11 @@ SELECT o.id, o.code, o.name, o.channel, o.outlet_class, o.territory_id,
        r.basis, round(r.value, 2) AS expected_value, round(r.quantity, 3) AS expected_quantity,
        round(r.skus, 2) AS expected_skus,
        CASE WHEN r.skus > 0 THEN round(r.value / r.skus, 2) END AS expected_ros_value,
-       round(r.nearest_covered_m, 1) AS nearest_covered_m, r.covered_nearby,
+       round(r.nearest_covered_m, 1) AS nearest_covered_m,
+       -- Counted for the rows shown only: within a city's radius, thousands per prospect.
+       (SELECT count(*) FROM outlet AS c
+        WHERE ST_DWithin(geography(c.location), geography(o.location), :radius_m)
+          AND c.id <> o.id AND {served}) AS covered_nearby,
        r.serve_cost, r.uplift,
        coalesce((
            SELECT json_agg(json_build_object(

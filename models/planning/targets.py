@@ -84,31 +84,58 @@ def set_targets(session: Session, data: TargetsIn) -> list[TargetPublic]:
 
 # The target of each row territory (CTE ``row_territory``) for each SKU of ``shown_sku``: its own
 # when set, otherwise the sum of the topmost targets below it. The descent stops under a
-# territory holding a target, so a region with its own figure is never counted twice.
+# territory holding a target, so a region with its own figure is never counted twice. The
+# root's row is its own target, or else the sum of its children's (``bucket_target``).
+#
+# ``{only}`` narrows the territories whose targets are read (a condition on ``tr``, the tree);
+# ``{rolled}`` adds ``bucket_target`` rows from elsewhere (the rollup).
 EFFECTIVE = """
 tgt AS (
-    SELECT t.territory_id, t.sku_id, t.quantity, t.value
-    FROM target AS t
-    JOIN tree ON tree.id = t.territory_id
+    SELECT t.territory_id, t.sku_id, t.quantity, t.value, tr.bucket, tr.path
+    FROM tree AS tr
+    -- Looked up territory by territory (OFFSET 0 keeps the planner from flattening it into a
+    -- join that reads every target of the month when a few territories are wanted).
+    CROSS JOIN LATERAL (
+        SELECT * FROM target AS t WHERE t.territory_id = tr.id AND t.period = :start OFFSET 0
+    ) AS t
     JOIN shown_sku AS k ON k.id = t.sku_id
-    WHERE t.period = :start AND :with_targets
+    WHERE :with_targets {only}
 ),
-reach (row_id, sku_id, id) AS (
-    SELECT r.id, s.sku_id, c.id
-    FROM row_territory AS r
-    CROSS JOIN (SELECT DISTINCT sku_id FROM tgt) AS s
-    JOIN territory AS c ON c.parent_id = r.id
-    WHERE NOT EXISTS (SELECT 1 FROM tgt WHERE tgt.territory_id = r.id AND tgt.sku_id = s.sku_id)
-    UNION ALL
-    SELECT re.row_id, re.sku_id, c.id
-    FROM reach AS re JOIN territory AS c ON c.parent_id = re.id
-    WHERE NOT EXISTS (SELECT 1 FROM tgt WHERE tgt.territory_id = re.id AND tgt.sku_id = re.sku_id)
+-- Targets set on a territory with children below the root: only these can stand above
+-- another one in a child's subtree (usually few, as targets are mostly set on the leaves).
+upper AS (
+    SELECT t.territory_id, t.sku_id, a.depth
+    FROM tgt AS t JOIN tree AS a ON a.id = t.territory_id
+    WHERE a.depth >= 1 AND t.territory_id IN (SELECT c.parent_id FROM territory AS c)
 ),
+-- For each target, the depth of its deepest such ancestor with a target of the same SKU: it
+-- counts for its bucket only when there is none.
+shadow AS (
+    SELECT t.territory_id, t.sku_id, max(u.depth) AS depth
+    FROM tgt AS t JOIN upper AS u ON u.sku_id = t.sku_id AND u.territory_id = ANY(t.path)
+    GROUP BY t.territory_id, t.sku_id
+),
+bucket_target AS (
+    SELECT t.bucket, t.sku_id, sum(t.quantity) AS quantity, sum(t.value) AS value
+    FROM tgt AS t
+    LEFT JOIN shadow AS x ON x.territory_id = t.territory_id AND x.sku_id = t.sku_id
+    WHERE t.bucket <> :root AND (t.territory_id = t.bucket OR x.depth IS NULL)
+    GROUP BY t.bucket, t.sku_id{rolled}
+),
+root_target AS (SELECT sku_id, quantity, value FROM tgt WHERE territory_id = :root),
 row_target AS (
-    SELECT r.id AS row_id, t.sku_id, t.quantity, t.value
-    FROM row_territory AS r JOIN tgt AS t ON t.territory_id = r.id
+    SELECT b.bucket AS row_id, b.sku_id, b.quantity, b.value
+    FROM bucket_target AS b JOIN row_territory AS r ON r.id = b.bucket
     UNION ALL
-    SELECT re.row_id, re.sku_id, sum(t.quantity), sum(t.value)
-    FROM reach AS re JOIN tgt AS t ON t.territory_id = re.id AND t.sku_id = re.sku_id
-    GROUP BY re.row_id, re.sku_id
+    SELECT CAST(:root AS uuid), sku_id, quantity, value FROM root_target
+    UNION ALL
+    SELECT CAST(:root AS uuid), b.sku_id, sum(b.quantity), sum(b.value)
+    FROM bucket_target AS b
+    WHERE b.sku_id NOT IN (SELECT sku_id FROM root_target)
+    GROUP BY b.sku_id
 )"""
+
+
+def effective(only: str = "", rolled: str = "") -> str:
+    """The ``EFFECTIVE`` CTEs, narrowed and completed (see there); needs ``tree``."""
+    return EFFECTIVE.format(only=only, rolled=rolled)

@@ -15,7 +15,9 @@ from sqlmodel import Session
 from models.outlets import OutletStatus
 from models.planning.coverage import CoverageFilter, coverage_table
 from models.planning.frame import Frame
-from tests.factories.geo import create_outlet
+from models.territories import Territory
+from tests.factories.catalogue import create_sku
+from tests.factories.geo import create_outlet, create_territory
 from tests.factories.planning import (
     create_audit,
     create_order,
@@ -27,6 +29,7 @@ from tests.factories.visits import create_analysed_photo
 from tests.planning.conftest import AS_OF, MONTH, PERIOD, Market, visit
 
 Nov = date(2026, 11, 1).replace
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @pytest.fixture
@@ -215,3 +218,26 @@ def test_days_are_local_days(session: Session, market: Market) -> None:
         for zone in ("UTC", "Europe/Paris")
     ]
     assert covered == [0, 1]
+
+
+def test_a_target_set_on_a_parent_stands_for_the_targets_below_it(session: Session) -> None:
+    """X holds Y (own target 100, leaves 30 and 12) and Z (no target, its leaf 7)."""
+    x = create_territory(session, code="X", corner=(6.0, 40.0), size=2.0, level="country")
+    y = create_territory(session, code="Y", parent=x, corner=(6.0, 40.0), size=1.0, level="region")
+    z = create_territory(session, code="Z", parent=x, corner=(7.0, 40.0), size=1.0, level="region")
+    y1 = create_territory(session, code="Y1", parent=y, corner=(6.0, 40.0), size=0.5)
+    y2 = create_territory(session, code="Y2", parent=y, corner=(6.5, 40.0), size=0.5)
+    z1 = create_territory(session, code="Z1", parent=z, corner=(7.0, 40.0), size=0.5)
+    sku = create_sku(session)
+    for territory, quantity in ((y, 100), (y1, 30), (y2, 12), (z1, 7)):
+        create_target(session, territory, sku, MONTH, quantity=quantity)
+
+    def targets(root: Territory) -> dict[str, Decimal | None]:
+        table = coverage_table(session, Frame(root, MONTH, AS_OF, UTC_ZONE), CoverageFilter())
+        codes = {t.territory_id: t.code for t in table.territories}
+        return {codes[r.territory_id]: r.target_quantity for r in table.rows}
+
+    assert targets(x) == {"X": 107, "Y": 100, "Z": 7}
+    assert targets(y) == {"Y": 100, "Y1": 30, "Y2": 12}
+    create_target(session, x, sku, MONTH, quantity=500)
+    assert targets(x) == {"X": 500, "Y": 100, "Z": 7}

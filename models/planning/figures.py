@@ -1,0 +1,63 @@
+"""The figures of the coverage table per bucket of outlets, computed from the facts.
+
+Shared by the coverage table (models/planning/coverage.py), which reads them for the territories
+the rollup does not hold, and by the rollup's refresh (models/planning/rollup.py), which stores
+them per territory.
+"""
+
+from __future__ import annotations
+
+from models.planning import sources
+
+# The figures of each bucket computed from the facts, over the territories of ``live_tree``:
+# outlets, SKU cells, category sales and last year's sales. The rollup (models/planning/rollup.py)
+# stores the same CTEs per territory, so read either way the sums are the same.
+# With :rolled, the outlets of the territories listed in :dirty only. Given as a value, the list
+# lets the planner see how few outlets that is, and look their facts up by index.
+ONLY_DIRTY = """
+      AND (NOT CAST(:rolled AS boolean) OR o.territory_id = ANY(CAST(:dirty AS uuid[])))"""
+
+FIGURES = """
+{universe},
+shown_sku AS (
+    SELECT k.id, k.category_id FROM sku AS k
+    WHERE (CAST(:sku_id AS uuid) IS NULL OR k.id = CAST(:sku_id AS uuid))
+      AND (CAST(:brand_id AS uuid) IS NULL OR k.brand_id = CAST(:brand_id AS uuid))
+),
+{pairs},
+category_sales AS (
+    SELECT s.outlet_id, k.category_id, sum(s.value) AS value
+    FROM sold AS s JOIN sku AS k ON k.id = s.sku_id
+    GROUP BY s.outlet_id, k.category_id
+),
+live_sku AS (
+    SELECT p.bucket, p.sku_id,
+           count(*) FILTER (WHERE p.carrying) AS carrying,
+           sum(p.quantity) AS quantity, sum(p.value) AS value,
+           coalesce(sum(c.value) FILTER (WHERE p.carrying), 0) AS carrying_category_value
+    FROM pair AS p
+    LEFT JOIN category_sales AS c ON c.outlet_id = p.outlet_id AND c.category_id = p.category_id
+    GROUP BY p.bucket, p.sku_id
+),
+live_category AS (
+    SELECT u.bucket, c.category_id, sum(c.value) AS value
+    FROM category_sales AS c JOIN universe AS u ON u.outlet_id = c.outlet_id
+    GROUP BY u.bucket, c.category_id
+),
+live_last_year AS (
+    SELECT u.bucket, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
+    FROM ({sales_last_year}) AS f
+    JOIN universe AS u ON u.outlet_id = f.outlet_id
+    JOIN shown_sku AS k ON k.id = f.sku_id
+    GROUP BY u.bucket, f.sku_id
+),
+live_outlets AS (
+    SELECT u.bucket, count(*) AS universe, count(*) FILTER (WHERE {covered}) AS covered
+    FROM universe AS u
+    GROUP BY u.bucket
+)""".format(
+    universe=sources.UNIVERSE_OF.format(tree="live_tree", only=ONLY_DIRTY),
+    pairs=sources.PAIRS,
+    sales_last_year=sources.sales("universe", "ly_start", "ly_end"),
+    covered=sources.covered("u.outlet_id"),
+)

@@ -1,0 +1,332 @@
+"""The planning rollup: the coverage table's sums per territory and month, kept current.
+
+The coverage table (models/planning/coverage.py) adds up, per bucket of outlets, four sets of
+sums: outlets (universe, covered), SKU cells (carrying, sales, the carriers' category sales),
+category sales and last year's sales. The rollup stores those sums per assigned territory, for
+the current and the previous months, computed by the same SQL (``coverage.FIGURES``), so the
+country's table is a sum of a few hundred rows per SKU instead of a pass over every sale.
+
+Every write to a fact the figures read (outlets, sales, visits, orders, audits, photos and
+their lines, an SKU's category) marks the territories of the outlets it touched in
+``planning_dirty``, by statement-level triggers (migration 0009) in the writer's transaction.
+A question reads the rollup's cells for the territories not marked and computes the marked
+ones from the facts, so the answer is that of the data now, rollup or not. A refresh claims
+the marks (deletes them first, in the statement's snapshot), recomputes those territories and
+commits both at once: a write committed after the claim keeps its mark for the next refresh.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Column, Numeric, TextClause, text
+from sqlalchemy.dialects.postgresql import TIMESTAMP
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.planning import sources
+from models.planning.figures import FIGURES
+from models.planning.frame import Span, add_months
+
+PLANNING = "planning"
+
+
+class PlanningSnapshot(SQLModel, table=True):
+    """A month the rollup holds, and the span its cells were computed for."""
+
+    __tablename__ = "planning_snapshot"
+
+    month: date = Field(primary_key=True)
+    cut: date = Field(description="The first day not counted.")
+    window_days: int = Field(description="The presence window the cells were computed with.")
+    timezone: str = Field(max_length=64)
+    refreshed_at: datetime = Field(sa_type=TIMESTAMP(timezone=True))
+
+
+SUBTREE = "False: the outlets assigned to the territory; true: those of its whole subtree."
+
+
+class PlanningOutletsCell(SQLModel, table=True):
+    """Outlets assigned to one territory: the universe and those covered in the month."""
+
+    __tablename__ = "planning_outlets_cell"
+
+    month: date = Field(primary_key=True)
+    subtree: bool = Field(primary_key=True, description=SUBTREE)
+    territory_id: uuid.UUID = Field(
+        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
+    )
+    universe: int
+    covered: int
+
+
+class PlanningSkuCell(SQLModel, table=True):
+    """One SKU at the outlets of one territory in the month."""
+
+    __tablename__ = "planning_sku_cell"
+
+    month: date = Field(primary_key=True)
+    subtree: bool = Field(primary_key=True, description=SUBTREE)
+    territory_id: uuid.UUID = Field(
+        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
+    )
+    sku_id: uuid.UUID = Field(foreign_key="sku.id", primary_key=True, ondelete="CASCADE")
+    carrying: int
+    quantity: Decimal = Field(sa_type=Numeric())
+    value: Decimal = Field(sa_type=Numeric())
+    carrying_category_value: Decimal = Field(
+        sa_type=Numeric(), description="Category sales of the carrying outlets."
+    )
+
+
+class PlanningCategoryCell(SQLModel, table=True):
+    """A category's sales at the outlets of one territory in the month."""
+
+    __tablename__ = "planning_category_cell"
+
+    month: date = Field(primary_key=True)
+    subtree: bool = Field(primary_key=True, description=SUBTREE)
+    territory_id: uuid.UUID = Field(
+        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
+    )
+    category_id: uuid.UUID = Field(foreign_key="category.id", primary_key=True, ondelete="CASCADE")
+    value: Decimal = Field(sa_type=Numeric())
+
+
+class PlanningLastYearCell(SQLModel, table=True):
+    """One SKU's sales at the outlets of one territory in the same month a year before."""
+
+    __tablename__ = "planning_last_year_cell"
+
+    month: date = Field(primary_key=True)
+    subtree: bool = Field(primary_key=True, description=SUBTREE)
+    territory_id: uuid.UUID = Field(
+        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
+    )
+    sku_id: uuid.UUID = Field(foreign_key="sku.id", primary_key=True, ondelete="CASCADE")
+    quantity: Decimal = Field(sa_type=Numeric())
+    value: Decimal = Field(sa_type=Numeric())
+
+
+class PlanningTargetCell(SQLModel, table=True):
+    """A territory's effective target for one SKU: its own, or the topmost ones below it."""
+
+    __tablename__ = "planning_target_cell"
+
+    month: date = Field(primary_key=True)
+    territory_id: uuid.UUID = Field(
+        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
+    )
+    sku_id: uuid.UUID = Field(foreign_key="sku.id", primary_key=True, ondelete="CASCADE")
+    quantity: Decimal | None = Field(default=None, sa_type=Numeric())
+    value: Decimal | None = Field(default=None, sa_type=Numeric())
+
+
+class PlanningDirty(SQLModel, table=True):
+    """A territory with facts or targets written since the last refresh (one row per statement).
+
+    No unique key: a writer never waits on, or conflicts with, another writer or a refresh.
+    """
+
+    __tablename__ = "planning_dirty"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    territory_id: uuid.UUID
+
+
+# Each sum table, with its key and its summed columns.
+SUMS = {
+    "planning_outlets_cell": ((), ("universe", "covered")),
+    "planning_sku_cell": (
+        ("sku_id",),
+        ("carrying", "quantity", "value", "carrying_category_value"),
+    ),
+    "planning_category_cell": (("category_id",), ("value",)),
+    "planning_last_year_cell": (("sku_id",), ("quantity", "value")),
+}
+CELLS = (*SUMS, "planning_target_cell")
+
+CLAIM = text("""
+WITH claimed AS (DELETE FROM planning_dirty RETURNING territory_id)
+SELECT DISTINCT territory_id FROM claimed
+""")
+
+CLEAR = [
+    text(f"""
+DELETE FROM {table}
+WHERE month = :start
+  AND (subtree OR CAST(:full AS boolean) OR territory_id = ANY(CAST(:dirty AS uuid[])))
+""")
+    for table in SUMS
+] + [text("DELETE FROM planning_target_cell WHERE month = :start")]
+
+# Every territory with each territory of its subtree, itself included.
+CLOSURE = """
+WITH RECURSIVE closure (ancestor, descendant) AS (
+    SELECT id, id FROM territory
+    UNION ALL
+    SELECT c.ancestor, t.id FROM closure AS c JOIN territory AS t ON t.parent_id = c.descendant
+)"""
+
+
+def _subtree(table: str, key: tuple[str, ...], summed: tuple[str, ...]) -> TextClause:
+    """The subtree sums of a table, from its rows per assigned territory."""
+    keys = "".join(f", {k}" for k in key)
+    keyed = "".join(f", r.{k}" for k in key)
+    sums = ", ".join(f"sum(r.{c})" for c in summed)
+    return text(f"""{CLOSURE}
+INSERT INTO {table} (month, subtree, territory_id{keys}, {", ".join(summed)})
+SELECT :start, true, c.ancestor{keyed}, {sums}
+FROM closure AS c
+JOIN {table} AS r ON r.territory_id = c.descendant AND r.month = :start AND NOT r.subtree
+GROUP BY c.ancestor{keyed}
+""")
+
+
+SUBTREES = [_subtree(table, key, summed) for table, (key, summed) in SUMS.items()]
+
+# The effective target of every territory (models/planning/targets.py): a target counts for a
+# territory above it when no territory in between, nor the territory itself, has one.
+TARGETS = text("""
+WITH RECURSIVE
+node (id, depth, path) AS (
+    SELECT t.id, 0, CAST(ARRAY[] AS uuid[]) FROM territory AS t WHERE t.parent_id IS NULL
+    UNION ALL
+    SELECT t.id, n.depth + 1, n.path || n.id
+    FROM territory AS t JOIN node AS n ON t.parent_id = n.id
+),
+tgt AS (
+    SELECT t.territory_id, t.sku_id, t.quantity, t.value, n.path
+    FROM target AS t JOIN node AS n ON n.id = t.territory_id
+    WHERE t.period = :start
+),
+upper AS (
+    SELECT t.territory_id, t.sku_id, n.depth
+    FROM tgt AS t JOIN node AS n ON n.id = t.territory_id
+    WHERE t.territory_id IN (SELECT c.parent_id FROM territory AS c)
+),
+shadow AS (
+    SELECT t.territory_id, t.sku_id, max(u.depth) AS depth
+    FROM tgt AS t JOIN upper AS u ON u.sku_id = t.sku_id AND u.territory_id = ANY(t.path)
+    GROUP BY t.territory_id, t.sku_id
+)
+INSERT INTO planning_target_cell (month, territory_id, sku_id, quantity, value)
+SELECT :start, a.id, t.sku_id, sum(t.quantity), sum(t.value)
+FROM tgt AS t
+CROSS JOIN LATERAL unnest(t.path || t.territory_id) AS up (id)
+JOIN node AS a ON a.id = up.id
+LEFT JOIN shadow AS x ON x.territory_id = t.territory_id AND x.sku_id = t.sku_id
+WHERE a.id = t.territory_id OR x.depth IS NULL OR x.depth < a.depth
+GROUP BY a.id, t.sku_id
+""")
+
+# The same figures the coverage table computes, per territory (each its own bucket).
+FILL = text(
+    f"""
+WITH
+live_tree (id, bucket) AS (
+    SELECT t.id, t.id FROM territory AS t
+    WHERE CAST(:full AS boolean) OR t.id = ANY(CAST(:dirty AS uuid[]))
+),
+{FIGURES},
+outlets_in AS (
+    INSERT INTO planning_outlets_cell (month, subtree, territory_id, universe, covered)
+    SELECT :start, false, bucket, universe, covered FROM live_outlets
+),
+sku_in AS (
+    INSERT INTO planning_sku_cell
+        (month, subtree, territory_id, sku_id, carrying, quantity, value, carrying_category_value)
+    SELECT :start, false, bucket, sku_id, carrying, quantity, value, carrying_category_value
+    FROM live_sku
+),
+category_in AS (
+    INSERT INTO planning_category_cell (month, subtree, territory_id, category_id, value)
+    SELECT :start, false, bucket, category_id, value FROM live_category
+),
+last_year_in AS (
+    INSERT INTO planning_last_year_cell (month, subtree, territory_id, sku_id, quantity, value)
+    SELECT :start, false, bucket, sku_id, quantity, value FROM live_last_year
+)
+SELECT count(*) FROM live_tree
+"""
+)
+
+MARK = text("""
+INSERT INTO planning_snapshot (month, cut, window_days, timezone, refreshed_at)
+VALUES (:start, :cut, :window_days, :timezone, now())
+ON CONFLICT (month) DO UPDATE SET cut = excluded.cut, window_days = excluded.window_days,
+    timezone = excluded.timezone, refreshed_at = excluded.refreshed_at
+""")
+
+
+DIRTY = text("SELECT DISTINCT territory_id FROM planning_dirty")
+
+
+def dirty_territories(session: Session) -> list[uuid.UUID]:
+    """The territories with facts or targets written since the last refresh."""
+    return list(session.scalars(DIRTY))
+
+
+def spans(timezone: str, window_days: int, today: date | None = None) -> list[Span]:
+    """The months the rollup keeps: the current one to today, and the previous one whole."""
+    zone = ZoneInfo(timezone)
+    day = today or datetime.now(zone).date()
+    month = day.replace(day=1)
+    previous = add_months(month, -1)
+    return [Span(month, day, zone, window_days), Span(previous, day, zone, window_days)]
+
+
+def current(snapshot: PlanningSnapshot | None, span: Span) -> bool:
+    """Whether the snapshot's cells were computed for this span."""
+    return (
+        snapshot is not None
+        and snapshot.cut == span.cut
+        and snapshot.window_days == span.window_days
+        and snapshot.timezone == span.zone.key
+    )
+
+
+def refresh_planning_rollup(session: Session, spans: Sequence[Span]) -> dict[date, int]:
+    """Bring the rollup's months to ``spans``; returns the territories recomputed per month.
+
+    A month whose snapshot is of the same span recomputes only the territories marked since;
+    another (a new day moves the cut) recomputes them all. Months not in ``spans`` are dropped.
+    Flushes, never commits.
+    """
+    # One refresh at a time: two would claim, delete and insert the same cells.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": PLANNING})
+    claimed = list(session.scalars(CLAIM))
+    months = [span.month for span in spans]
+    for table in (*CELLS, "planning_snapshot"):
+        stale = text(f"DELETE FROM {table} WHERE month <> ALL(:months)")
+        session.execute(stale, {"months": months})
+    snapshots = {
+        s.month: s
+        for s in session.exec(select(PlanningSnapshot).execution_options(populate_existing=True))
+    }
+    sources.analytic(session)
+    done: dict[date, int] = {}
+    for span in spans:
+        full = not current(snapshots.get(span.month), span)
+        params = {
+            **span.params(),
+            "full": full,
+            "rolled": not full,
+            "dirty": claimed,
+            "sku_id": None,
+            "brand_id": None,
+            "channel": None,
+            "window_days": span.window_days,
+            "timezone": span.zone.key,
+        }
+        for statement in CLEAR:
+            session.execute(statement, params)
+        done[span.month] = int(session.execute(FILL, params).scalar_one())
+        for statement in (*SUBTREES, TARGETS):
+            session.execute(statement, params)
+        session.execute(MARK, params)
+    session.flush()
+    return done

@@ -1,0 +1,268 @@
+"""The planning rollup: the coverage table read from it is the table computed from the facts.
+
+Random markets (test_identity's generator) are rolled up, then written to in one territory the
+way the API writes (a sale, a visit checked out, an audit, a photo analysed, an outlet closed):
+the table must keep giving the figures of the data now, before and after the next refresh.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from models.catalogue import Sku
+from models.outlets import Outlet, OutletStatus
+from models.planning import rollup
+from models.planning.coverage import CoverageFilter, CoverageTable, coverage_table, rollup_usable
+from models.planning.frame import Frame, Span
+from models.territories import Territory
+from tests.factories.catalogue import create_sku
+from tests.factories.planning import create_audit, create_sale, create_target
+from tests.factories.users import create_user
+from tests.factories.visits import create_analysed_photo
+from tests.planning.conftest import AS_OF, MONTH, visit
+from tests.planning.test_identity import SEEDS, RandomMarket, build
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def frame(territory: Territory, as_of: date = AS_OF) -> Frame:
+    return Frame(territory, MONTH, as_of, UTC_ZONE)
+
+
+def refresh(session: Session, as_of: date = AS_OF) -> dict[date, int]:
+    return rollup.refresh_planning_rollup(session, [Span(MONTH, as_of, UTC_ZONE)])
+
+
+def both(
+    session: Session, territory: Territory, where: CoverageFilter
+) -> tuple[CoverageTable, ...]:
+    """The table as the API reads it (rollup where it can), and computed from the facts."""
+    at = frame(territory)
+    read = coverage_table(session, at, where)
+    return read, coverage_table(session, at, where, use_rollup=False)
+
+
+def dirty(session: Session) -> set[str]:
+    codes = text(
+        "SELECT DISTINCT t.code FROM planning_dirty AS d "
+        "JOIN territory AS t ON t.id = d.territory_id"
+    )
+    return set(session.scalars(codes))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_rollup_gives_the_figures_of_the_facts(session: Session, seed: int) -> None:
+    market = build(session, seed)
+    skus = list(session.scalars(text("SELECT id FROM sku")))
+    brands = list(session.scalars(text("SELECT brand_id FROM sku")))
+    # Targets above the leaves too: the region E's own stands for E1's and E2's.
+    for sku in session.exec(select(Sku).order_by(col(Sku.code)).limit(2)):
+        create_target(session, market.territories["E"], sku, MONTH, quantity=seed * 10 + 5)
+
+    done = refresh(session)
+
+    assert done == {MONTH: len(market.territories)}
+    assert dirty(session) == set()
+    for code in ("X", "E", "E1"):
+        territory = market.territories[code]
+        assert rollup_usable(session, frame(territory), CoverageFilter())
+        for where in (
+            CoverageFilter(),
+            CoverageFilter(sku_id=skus[0]),
+            CoverageFilter(brand_id=brands[-1]),
+        ):
+            read, facts = both(session, territory, where)
+            assert read == facts
+            assert read.rows or not facts.rows
+
+
+def test_the_table_is_read_from_the_rollup(session: Session) -> None:
+    """Cells changed behind the triggers' back show: each unchanged child reads its subtree's."""
+    market = build(session, 1)
+    refresh(session)
+    root = market.territories["X"]
+    before = coverage_table(session, frame(root), CoverageFilter())
+
+    session.execute(text("UPDATE planning_outlets_cell SET universe = universe + 1000"))
+
+    after = coverage_table(session, frame(root), CoverageFilter())
+    assert after.territories[0].universe == before.territories[0].universe + 3 * 1000  # N, S, E
+
+
+def _active_outlet(session: Session, market: RandomMarket) -> tuple[Territory, Outlet]:
+    """An active outlet of one of the leaves, and its leaf."""
+    leaves = {t.id: t for code, t in market.territories.items() if code in market.leaves["X"]}
+    outlet = session.exec(
+        select(Outlet)
+        .where(col(Outlet.territory_id).in_(leaves), Outlet.status == OutletStatus.active)
+        .order_by(col(Outlet.code))
+    ).first()
+    assert outlet is not None
+    assert outlet.territory_id is not None
+    return leaves[outlet.territory_id], outlet
+
+
+AT = datetime(2026, 11, 10, 9, tzinfo=UTC)
+
+
+def _sale(session: Session, outlet: Outlet) -> None:
+    create_sale(session, outlet, create_sku(session), AT.date(), Decimal(7), Decimal(21))
+
+
+def _audit(session: Session, outlet: Outlet) -> None:
+    seen = visit(session, create_user(session), outlet, AT)
+    create_audit(session, seen, [(create_sku(session), True, 3)])
+
+
+def _photo(session: Session, outlet: Outlet) -> None:
+    seen = visit(session, create_user(session), outlet, AT)
+    facings = [(create_sku(session), 2)]
+    create_analysed_photo(session, visit=seen, widths=[], linear_px=100.0, facings=facings)
+
+
+def _close(session: Session, outlet: Outlet) -> None:
+    outlet.status = OutletStatus.closed
+    session.add(outlet)
+
+
+WRITES = {"sale": _sale, "audit": _audit, "photo": _photo, "close outlet": _close}
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_write_after_the_refresh_shows_at_once(session: Session, write: str) -> None:
+    market = build(session, 3)
+    leaf, outlet = _active_outlet(session, market)
+    root = market.territories["X"]
+    refresh(session)
+    before = coverage_table(session, frame(root), CoverageFilter())
+
+    WRITES[write](session, outlet)
+    session.flush()
+
+    assert dirty(session) == {leaf.code}
+    read, facts = both(session, root, CoverageFilter())
+    assert read == facts
+    assert read != before
+    refresh(session)
+    assert dirty(session) == set()
+    assert both(session, root, CoverageFilter())[0] == facts
+
+
+def test_a_checkout_after_the_refresh_covers_the_outlet_at_once(session: Session) -> None:
+    market = build(session, 3)
+    leaf, outlet = _active_outlet(session, market)
+    root = market.territories["X"]
+    # Its only visit this month, not yet checked out: the outlet is not covered.
+    seen = visit(session, create_user(session), outlet, AT, done=False)
+    session.execute(
+        text("DELETE FROM visit WHERE outlet_id = :id AND id <> :visit"),
+        {"id": outlet.id, "visit": seen.id},
+    )
+    refresh(session)
+    row = {t.code: t for t in coverage_table(session, frame(root), CoverageFilter()).territories}
+
+    session.execute(
+        text("UPDATE visit SET ended_at = started_at + interval '5 minutes' WHERE id = :id"),
+        {"id": seen.id},
+    )
+
+    assert dirty(session) == {leaf.code}
+    read, facts = both(session, root, CoverageFilter())
+    assert read == facts
+    after = {t.code: t for t in read.territories}
+    assert after[leaf.code].covered == row[leaf.code].covered + 1
+
+
+def test_an_sku_moved_to_another_category_marks_every_territory(session: Session) -> None:
+    market = build(session, 3)
+    root = market.territories["X"]
+    refresh(session)
+
+    session.execute(
+        text(
+            "UPDATE sku SET category_id = (SELECT id FROM category ORDER BY id LIMIT 1) "
+            "WHERE id = (SELECT sku_id FROM sale ORDER BY sku_id LIMIT 1)"
+        )
+    )
+
+    assert dirty(session) == {t.code for t in market.territories.values()}
+    read, facts = both(session, root, CoverageFilter())
+    assert read == facts
+
+
+def test_a_target_set_after_the_refresh_shows_at_once(session: Session) -> None:
+    market = build(session, 3)
+    root, east = market.territories["X"], market.territories["E"]
+    refresh(session)
+    before = coverage_table(session, frame(root), CoverageFilter())
+    sku = session.exec(select(Sku).order_by(col(Sku.code))).first()
+    assert sku is not None
+
+    create_target(session, east, sku, MONTH, quantity=999)
+    session.flush()
+
+    assert dirty(session) == {"E"}
+    read, facts = both(session, root, CoverageFilter())
+    assert read == facts
+    assert read != before
+    shown = [r for r in read.rows if (r.territory_id, r.sku_id) == (east.id, sku.id)]
+    assert [r.target_quantity for r in shown] == [999]
+
+
+def test_a_territory_moved_after_the_refresh_counts_once(session: Session) -> None:
+    market = build(session, 3)
+    root = market.territories["X"]
+    refresh(session)
+    before = coverage_table(session, frame(root), CoverageFilter())
+
+    session.execute(
+        text("UPDATE territory SET parent_id = :north WHERE id = :leaf"),
+        {"north": market.territories["N"].id, "leaf": market.territories["E2"].id},
+    )
+
+    assert dirty(session) == {"E", "E2", "N"}
+    read, facts = both(session, root, CoverageFilter())
+    assert read == facts
+    assert read.territories[0].universe == before.territories[0].universe
+
+
+def test_a_new_day_is_computed_from_the_facts_until_the_next_refresh(session: Session) -> None:
+    market = build(session, 2)
+    refresh(session)
+    root = market.territories["X"]
+    tomorrow = AS_OF + timedelta(days=1)
+
+    assert not rollup_usable(session, frame(root, tomorrow), CoverageFilter())
+    assert refresh(session, tomorrow) == {MONTH: len(market.territories)}
+    assert rollup_usable(session, frame(root, tomorrow), CoverageFilter())
+    assert not rollup_usable(session, frame(root), CoverageFilter())
+
+
+def test_a_channel_is_always_computed_from_the_facts(session: Session) -> None:
+    market = build(session, 4)
+    refresh(session)
+    root = market.territories["X"]
+    channels = list(session.scalars(text("SELECT DISTINCT channel::text FROM outlet ORDER BY 1")))
+    where = CoverageFilter(channel=random.Random(4).choice(channels))
+
+    assert not rollup_usable(session, frame(root), where)
+    read, facts = both(session, root, where)
+    assert read == facts
+
+
+def test_months_outside_the_spans_are_dropped(session: Session) -> None:
+    build(session, 0)
+    refresh(session)
+    rollup.refresh_planning_rollup(session, rollup.spans("UTC", 30, today=date(2027, 2, 3)))
+
+    months = set(session.scalars(text("SELECT month FROM planning_snapshot")))
+    cells = set(session.scalars(text("SELECT DISTINCT month FROM planning_sku_cell")))
+    assert months == {date(2027, 2, 1), date(2027, 1, 1)}
+    assert cells <= months
