@@ -119,6 +119,24 @@ def _filtered(scoped: SelectOfScalar[Outlet], where: OutletFilter) -> SelectOfSc
     return statement
 
 
+def density(
+    session: Session, scoped: SelectOfScalar[Outlet], where: OutletFilter, cell_deg: float
+) -> list[tuple[float, float, int]]:
+    """The outlets counted per grid cell of ``cell_deg`` degrees: (lon, lat, count) per cell.
+
+    A map of a city's thousands of outlets needs a dot per occupied pixel, not per outlet.
+    """
+    snapped = func.ST_SnapToGrid(Outlet.location, cell_deg)
+    cells = (
+        _filtered(scoped, where)
+        .with_only_columns(snapped.label("cell"), func.count().label("n"))
+        .group_by(snapped)
+        .subquery()
+    )
+    statement = select(func.ST_X(cells.c.cell), func.ST_Y(cells.c.cell), cells.c.n)
+    return [(float(x), float(y), int(n)) for x, y, n in session.execute(statement)]
+
+
 def list_by_code(
     session: Session,
     scoped: SelectOfScalar[Outlet],

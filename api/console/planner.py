@@ -157,16 +157,17 @@ def opportunities_page(
     frame = _frame(session, settings, user, territory_id or _top(visible), None)
     options = opportunities.OpportunityOptions(limit=max(1, min(limit, 100)))
     found = opportunities.opportunities(session, frame, options, visible_territories(session, user))
-    served = outlet_queries.list_by_code(
+    geometry = territory_public(session, frame.territory).geometry
+    served = outlet_queries.density(
         session,
         scoped_outlets(user),
         OutletFilter(territory_id=frame.territory.id, status=OutletStatus.active),
-        after=None,
-        limit=5000,
+        svg.pixel_deg(geometry),
     )
     uplifts = [float(o.uplift) for o in found] or [0.0]
     places = [
-        svg.Place(o.location.lon, o.location.lat, "#8a8f98", o.name, None, 2.0) for o in served
+        svg.Place(lon, lat, "#8a8f98", f"{n:,} served outlet{'s' if n > 1 else ''}", None, 2.0)
+        for lon, lat, n in served
     ] + [
         svg.Place(
             o.location.lon,
@@ -178,10 +179,9 @@ def opportunities_page(
         )
         for o in reversed(found)
     ]
-    geometry = territory_public(session, frame.territory).geometry
     context = {
         "prospects": found,
-        "served": len(served),
+        "served": sum(n for _, _, n in served),
         "map": svg.territory_map(geometry, places),
         **_context(frame, visible),
     }

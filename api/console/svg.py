@@ -131,6 +131,18 @@ def territory_map(
     return Map(width, height, polygons, dots)
 
 
+def pixel_deg(geometry: dict[str, Any] | None, width: int = 520) -> float:
+    """About two pixels of ``territory_map``'s view of the geometry, in degrees of latitude."""
+    rings = _rings(geometry)
+    lons = [p[0] for ring in rings for p in ring]
+    lats = [p[1] for ring in rings for p in ring]
+    if not lons:
+        return 0.001
+    squeeze = math.cos(math.radians(sum(lats) / len(lats)))
+    span = max((max(lons) - min(lons)) * squeeze, max(lats) - min(lats), 1e-6)
+    return 2 * span / width
+
+
 def ramp(value: float, low: float, high: float) -> str:
     """A colour from pale yellow (low) to dark red (high) for expected uplift."""
     t = 0.0 if high <= low else max(0.0, min(1.0, (value - low) / (high - low)))

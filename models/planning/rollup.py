@@ -46,6 +46,9 @@ class PlanningSnapshot(SQLModel, table=True):
     refreshed_at: datetime = Field(sa_type=TIMESTAMP(timezone=True))
 
 
+# The cells carry no foreign keys: checking them cost more than computing the cells, and a
+# cell of a territory or SKU deleted since is never read (the questions join the live tree and
+# catalogue) and goes at the next refresh of its territory or the next full one.
 SUBTREE = "False: the outlets assigned to the territory; true: those of its whole subtree."
 
 
@@ -56,9 +59,7 @@ class PlanningOutletsCell(SQLModel, table=True):
 
     month: date = Field(primary_key=True)
     subtree: bool = Field(primary_key=True, description=SUBTREE)
-    territory_id: uuid.UUID = Field(
-        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
-    )
+    territory_id: uuid.UUID = Field(primary_key=True)
     universe: int
     covered: int
 
@@ -70,10 +71,8 @@ class PlanningSkuCell(SQLModel, table=True):
 
     month: date = Field(primary_key=True)
     subtree: bool = Field(primary_key=True, description=SUBTREE)
-    territory_id: uuid.UUID = Field(
-        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
-    )
-    sku_id: uuid.UUID = Field(foreign_key="sku.id", primary_key=True, ondelete="CASCADE")
+    territory_id: uuid.UUID = Field(primary_key=True)
+    sku_id: uuid.UUID = Field(primary_key=True)
     carrying: int
     quantity: Decimal = Field(sa_type=Numeric())
     value: Decimal = Field(sa_type=Numeric())
@@ -89,10 +88,8 @@ class PlanningCategoryCell(SQLModel, table=True):
 
     month: date = Field(primary_key=True)
     subtree: bool = Field(primary_key=True, description=SUBTREE)
-    territory_id: uuid.UUID = Field(
-        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
-    )
-    category_id: uuid.UUID = Field(foreign_key="category.id", primary_key=True, ondelete="CASCADE")
+    territory_id: uuid.UUID = Field(primary_key=True)
+    category_id: uuid.UUID = Field(primary_key=True)
     value: Decimal = Field(sa_type=Numeric())
 
 
@@ -103,10 +100,8 @@ class PlanningLastYearCell(SQLModel, table=True):
 
     month: date = Field(primary_key=True)
     subtree: bool = Field(primary_key=True, description=SUBTREE)
-    territory_id: uuid.UUID = Field(
-        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
-    )
-    sku_id: uuid.UUID = Field(foreign_key="sku.id", primary_key=True, ondelete="CASCADE")
+    territory_id: uuid.UUID = Field(primary_key=True)
+    sku_id: uuid.UUID = Field(primary_key=True)
     quantity: Decimal = Field(sa_type=Numeric())
     value: Decimal = Field(sa_type=Numeric())
 
@@ -117,10 +112,8 @@ class PlanningTargetCell(SQLModel, table=True):
     __tablename__ = "planning_target_cell"
 
     month: date = Field(primary_key=True)
-    territory_id: uuid.UUID = Field(
-        foreign_key="territory.id", primary_key=True, ondelete="CASCADE"
-    )
-    sku_id: uuid.UUID = Field(foreign_key="sku.id", primary_key=True, ondelete="CASCADE")
+    territory_id: uuid.UUID = Field(primary_key=True)
+    sku_id: uuid.UUID = Field(primary_key=True)
     quantity: Decimal | None = Field(default=None, sa_type=Numeric())
     value: Decimal | None = Field(default=None, sa_type=Numeric())
 

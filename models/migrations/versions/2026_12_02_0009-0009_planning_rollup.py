@@ -74,12 +74,6 @@ def _cells(name: str, *columns: sa.Column, subtree: bool = True) -> None:  # typ
         *([sa.Column("subtree", sa.Boolean(), nullable=False)] if subtree else []),
         sa.Column("territory_id", sa.Uuid(), nullable=False),
         *columns,
-        sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f(f"fk_{name}_territory_id_territory"),
-            ondelete="CASCADE",
-        ),
     )
 
 
@@ -108,9 +102,6 @@ def upgrade() -> None:
         sa.Column("quantity", sa.Numeric(), nullable=False),
         sa.Column("value", sa.Numeric(), nullable=False),
         sa.Column("carrying_category_value", sa.Numeric(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["sku_id"], ["sku.id"], name=op.f("fk_planning_sku_cell_sku_id_sku"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint(
             "month", "subtree", "territory_id", "sku_id", name=op.f("pk_planning_sku_cell")
         ),
@@ -119,12 +110,6 @@ def upgrade() -> None:
         "planning_category_cell",
         sa.Column("category_id", sa.Uuid(), nullable=False),
         sa.Column("value", sa.Numeric(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["category_id"],
-            ["category.id"],
-            name=op.f("fk_planning_category_cell_category_id_category"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint(
             "month",
             "subtree",
@@ -138,12 +123,6 @@ def upgrade() -> None:
         sa.Column("sku_id", sa.Uuid(), nullable=False),
         sa.Column("quantity", sa.Numeric(), nullable=False),
         sa.Column("value", sa.Numeric(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["sku_id"],
-            ["sku.id"],
-            name=op.f("fk_planning_last_year_cell_sku_id_sku"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint(
             "month",
             "subtree",
@@ -157,12 +136,6 @@ def upgrade() -> None:
         sa.Column("sku_id", sa.Uuid(), nullable=False),
         sa.Column("quantity", sa.Numeric(), nullable=True),
         sa.Column("value", sa.Numeric(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["sku_id"],
-            ["sku.id"],
-            name=op.f("fk_planning_target_cell_sku_id_sku"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint(
             "month", "territory_id", "sku_id", name=op.f("pk_planning_target_cell")
         ),
