@@ -151,7 +151,7 @@ def bench_settings(engine: Engine, folder: Path) -> Settings:
 
 def measure(engine: Engine, folder: Path, repeat: int) -> None:
     """Time each page of the market in ``engine``'s database."""
-    console = Console()
+    console = Console(width=100)
     settings = bench_settings(engine, folder)
     table = Table("page", "median ms", "slowest ms", "× sign-in page", "goal")
     with TestClient(create_app(settings)) as client:

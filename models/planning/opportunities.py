@@ -62,6 +62,23 @@ ranked AS (
     JOIN outlet AS o ON o.id = e.outlet_id
     ORDER BY uplift DESC, o.code
     LIMIT :limit
+),
+-- Served outlets nearby, counted for the rows shown only, against the set of outlets with a
+-- completed visit found once (within a city's radius, thousands of outlets per prospect).
+served_outlet AS MATERIALIZED (
+    SELECT DISTINCT v.outlet_id FROM visit AS v
+    WHERE v.ended_at IS NOT NULL AND v.started_at >= :history_start_ts AND v.started_at < :cut_ts
+),
+nearby AS (
+    SELECT r.outlet_id, count(*) AS covered_nearby
+    FROM ranked AS r
+    JOIN outlet AS o ON o.id = r.outlet_id
+    -- On the sphere (use_spheroid false): a count needs no millimetres, and it is 2x cheaper.
+    JOIN outlet AS c ON ST_DWithin(geography(c.location), geography(o.location), :radius_m, false)
+    JOIN served_outlet AS v ON v.outlet_id = c.id
+    WHERE c.id <> o.id AND c.status = 'active'
+      AND (CAST(:visible AS uuid[]) IS NULL OR c.territory_id = ANY(CAST(:visible AS uuid[])))
+    GROUP BY r.outlet_id
 )
 SELECT o.id, o.code, o.name, o.channel, o.outlet_class, o.territory_id,
        ST_X(o.location) AS lon, ST_Y(o.location) AS lat,
@@ -69,10 +86,7 @@ SELECT o.id, o.code, o.name, o.channel, o.outlet_class, o.territory_id,
        round(r.skus, 2) AS expected_skus,
        CASE WHEN r.skus > 0 THEN round(r.value / r.skus, 2) END AS expected_ros_value,
        round(r.nearest_covered_m, 1) AS nearest_covered_m,
-       -- Counted for the rows shown only: within a city's radius, thousands per prospect.
-       (SELECT count(*) FROM outlet AS c
-        WHERE ST_DWithin(geography(c.location), geography(o.location), :radius_m)
-          AND c.id <> o.id AND {served}) AS covered_nearby,
+       coalesce(nb.covered_nearby, 0) AS covered_nearby,
        r.serve_cost, r.uplift,
        coalesce((
            SELECT json_agg(json_build_object(
@@ -85,7 +99,9 @@ SELECT o.id, o.code, o.name, o.channel, o.outlet_class, o.territory_id,
            JOIN outlet AS a ON a.id = l.outlet_id
            LEFT JOIN lookalike_month AS h ON h.outlet_id = l.outlet_id
            WHERE l.subject_id = o.id), '[]') AS lookalikes
-FROM ranked AS r JOIN outlet AS o ON o.id = r.outlet_id
+FROM ranked AS r
+JOIN outlet AS o ON o.id = r.outlet_id
+LEFT JOIN nearby AS nb ON nb.outlet_id = r.outlet_id
 ORDER BY r.uplift DESC, o.code
 """
 
