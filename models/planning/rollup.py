@@ -2,17 +2,20 @@
 
 The coverage table (models/planning/coverage.py) adds up, per bucket of outlets, four sets of
 sums: outlets (universe, covered), SKU cells (carrying, sales, the carriers' category sales),
-category sales and last year's sales. The rollup stores those sums per assigned territory, for
-the current and the previous months, computed by the same SQL (``coverage.FIGURES``), so the
-country's table is a sum of a few hundred rows per SKU instead of a pass over every sale.
+category sales and last year's sales; and it reads each row's effective target. The rollup
+stores, for the current and the previous months, those sums for the outlets assigned to each
+territory (computed by the same SQL, ``figures.FIGURES``), the same sums for each territory's
+whole subtree, and each territory's effective target; so the country's table reads one row
+per child and SKU instead of passing over every sale.
 
-Every write to a fact the figures read (outlets, sales, visits, orders, audits, photos and
-their lines, an SKU's category) marks the territories of the outlets it touched in
-``planning_dirty``, by statement-level triggers (migration 0009) in the writer's transaction.
-A question reads the rollup's cells for the territories not marked and computes the marked
-ones from the facts, so the answer is that of the data now, rollup or not. A refresh claims
-the marks (deletes them first, in the statement's snapshot), recomputes those territories and
-commits both at once: a write committed after the claim keeps its mark for the next refresh.
+Every write to what the table reads (outlets, sales, visits, orders, audits, photos and their
+lines, targets, the territory tree, an SKU's category) marks the territories it touched in
+``planning_dirty``, by statement-level triggers (migration 0009), in the writer's transaction.
+A question reads the rollup for the children whose subtree holds no mark and computes the
+marked territories from the facts, so the answer is that of the data now, rollup or not. A
+refresh claims the marks (deletes them in one statement, before it reads anything), recomputes
+those territories and the subtree sums, and commits both at once: a write committed after the
+claim keeps its mark for the next refresh.
 """
 
 from __future__ import annotations
