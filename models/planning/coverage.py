@@ -22,12 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlmodel import Session
 
 from models.outlets import Channel
 from models.planning import rollup, sources
-from models.planning.figures import FIGURES
+from models.planning.figures import FIGURES, FIGURES_FEW
 from models.planning.frame import Frame
 from models.planning.targets import effective
 
@@ -220,21 +220,30 @@ ROLLED_TARGETS = """
     ) AS r
     JOIN shown_sku AS k ON k.id = r.sku_id
     WHERE :with_targets"""
-QUERY = text(
-    STATEMENT.format(
-        tree=sources.TREE,
-        figures=FIGURES,
-        # One territory's cells, looked up by key (OFFSET 0 keeps the planner from flattening
-        # the lookup into a join that hashes the whole table).
-        own="c.month = :start AND NOT c.subtree AND c.territory_id = tr.id",
-        whole="c.month = :start AND c.subtree AND c.territory_id = w.bucket",
-        effective=effective(
-            only="AND (tr.id = :root OR NOT CAST(:rolled AS boolean) "
-            "OR tr.bucket IN (SELECT bucket FROM dirty_bucket))",
-            rolled=ROLLED_TARGETS,
-        ),
+
+
+def _query(figures: str) -> TextClause:
+    return text(
+        STATEMENT.format(
+            tree=sources.TREE,
+            figures=figures,
+            # One territory's cells, looked up by key (OFFSET 0 keeps the planner from
+            # flattening the lookup into a join that hashes the whole table).
+            own="c.month = :start AND NOT c.subtree AND c.territory_id = tr.id",
+            whole="c.month = :start AND c.subtree AND c.territory_id = w.bucket",
+            effective=effective(
+                only="AND (tr.id = :root OR NOT CAST(:rolled AS boolean) "
+                "OR tr.bucket IN (SELECT bucket FROM dirty_bucket))",
+                rolled=ROLLED_TARGETS,
+            ),
+        )
     )
-)
+
+
+# From the facts everywhere; and with the rollup, the marked territories' facts looked up
+# outlet by outlet.
+QUERY = _query(FIGURES)
+QUERY_ROLLED = _query(FIGURES_FEW)
 
 
 class CoverageFilter(BaseModel):
@@ -334,7 +343,7 @@ def coverage_table(
     rolled = use_rollup and rollup_usable(session, frame, where)
     dirty = rollup.dirty_territories(session) if rolled else []
     params = parameters(frame, where, rolled=rolled, dirty=dirty)
-    result = session.execute(QUERY, params).mappings().all()
+    result = session.execute(QUERY_ROLLED if rolled else QUERY, params).mappings().all()
     return CoverageTable(
         territory_id=frame.territory.id,
         period=frame.month.strftime("%Y-%m"),

@@ -17,7 +17,7 @@ from models.planning import sources
 ONLY_DIRTY = """
       AND (NOT CAST(:rolled AS boolean) OR o.territory_id = ANY(CAST(:dirty AS uuid[])))"""
 
-FIGURES = """
+FIGURES_OF = """
 {universe},
 shown_sku AS (
     SELECT k.id, k.category_id FROM sku AS k
@@ -55,9 +55,19 @@ live_outlets AS (
     SELECT u.bucket, count(*) AS universe, count(*) FILTER (WHERE {covered}) AS covered
     FROM universe AS u
     GROUP BY u.bucket
-)""".format(
-    universe=sources.UNIVERSE_OF.format(tree="live_tree", only=ONLY_DIRTY),
-    pairs=sources.PAIRS,
-    sales_last_year=sources.sales("universe", "ly_start", "ly_end"),
-    covered=sources.covered("u.outlet_id"),
-)
+)"""
+
+
+def figures(*, few: bool) -> str:
+    """The CTEs above; ``few``: sales looked up outlet by outlet (sources.sales), for the few
+    territories marked since the rollup's refresh."""
+    return FIGURES_OF.format(
+        universe=sources.UNIVERSE_OF.format(tree="live_tree", only=ONLY_DIRTY),
+        pairs=sources.pairs(few=few),
+        sales_last_year=sources.sales("universe", "ly_start", "ly_end", few=few),
+        covered=sources.covered("u.outlet_id"),
+    )
+
+
+FIGURES = figures(few=False)
+FIGURES_FEW = figures(few=True)

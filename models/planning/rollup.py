@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.planning import sources
-from models.planning.figures import FIGURES
+from models.planning.figures import FIGURES, FIGURES_FEW
 from models.planning.frame import Span, add_months
 
 PLANNING = "planning"
@@ -219,15 +219,15 @@ WHERE a.id = t.territory_id OR x.depth IS NULL OR x.depth < a.depth
 GROUP BY a.id, t.sku_id
 """)
 
-# The same figures the coverage table computes, per territory (each its own bucket).
-FILL = text(
-    f"""
+# The same figures the coverage table computes, per territory (each its own bucket): all of
+# them, or the marked ones with their sales looked up outlet by outlet.
+FILL_OF = """
 WITH
 live_tree (id, bucket) AS (
     SELECT t.id, t.id FROM territory AS t
     WHERE CAST(:full AS boolean) OR t.id = ANY(CAST(:dirty AS uuid[]))
 ),
-{FIGURES},
+{figures},
 outlets_in AS (
     INSERT INTO planning_outlets_cell (month, subtree, territory_id, universe, covered)
     SELECT :start, false, bucket, universe, covered FROM live_outlets
@@ -248,7 +248,9 @@ last_year_in AS (
 )
 SELECT count(*) FROM live_tree
 """
-)
+FILL = text(FILL_OF.format(figures=FIGURES))
+FILL_FEW = text(FILL_OF.format(figures=FIGURES_FEW))
+
 
 MARK = text("""
 INSERT INTO planning_snapshot (month, cut, window_days, timezone, refreshed_at)
@@ -320,7 +322,8 @@ def refresh_planning_rollup(session: Session, spans: Sequence[Span]) -> dict[dat
         }
         for statement in CLEAR:
             session.execute(statement, params)
-        done[span.month] = int(session.execute(FILL, params).scalar_one())
+        fill = FILL if full else FILL_FEW
+        done[span.month] = int(session.execute(fill, params).scalar_one())
         for statement in (*SUBTREES, TARGETS):
             session.execute(statement, params)
         session.execute(MARK, params)
