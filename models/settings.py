@@ -115,7 +115,8 @@ class Settings(BaseSettings):
         default="* * * * *", description="When to look for stalled jobs (cron; 6th field: s)."
     )
     rollups_cron: str = Field(
-        default="*/5 * * * *", description="When to refresh the report rollups (cron)."
+        default="*/5 * * * *",
+        description="When to refresh the shelf-share and planning rollups (cron).",
     )
     # Sign-in throttling: attempts per client address and username (``limits`` notation).
     sign_in_rate_limit: str = Field(
