@@ -70,59 +70,7 @@ row_bucket (row_id, bucket) AS (
     SELECT t.id, t.id FROM territory AS t WHERE t.parent_id = :root
 ),
 {figures},
-bucket_sku AS (
-    SELECT bucket, sku_id, carrying, quantity, value, carrying_category_value FROM live_sku
-    UNION ALL
-    SELECT tr.bucket, r.sku_id, sum(r.carrying), sum(r.quantity), sum(r.value),
-           sum(r.carrying_category_value)
-    FROM rolled_tree AS tr
-    CROSS JOIN LATERAL (SELECT * FROM planning_sku_cell AS c WHERE {own} OFFSET 0) AS r
-    JOIN shown_sku AS k ON k.id = r.sku_id
-    GROUP BY tr.bucket, r.sku_id
-    UNION ALL
-    SELECT r.territory_id, r.sku_id, r.carrying, r.quantity, r.value, r.carrying_category_value
-    FROM whole_bucket AS w
-    CROSS JOIN LATERAL (SELECT * FROM planning_sku_cell AS c WHERE {whole} OFFSET 0) AS r
-    JOIN shown_sku AS k ON k.id = r.sku_id
-),
-bucket_category AS (
-    SELECT bucket, category_id, value FROM live_category
-    UNION ALL
-    SELECT tr.bucket, r.category_id, sum(r.value)
-    FROM rolled_tree AS tr
-    CROSS JOIN LATERAL (SELECT * FROM planning_category_cell AS c WHERE {own} OFFSET 0) AS r
-    GROUP BY tr.bucket, r.category_id
-    UNION ALL
-    SELECT r.territory_id, r.category_id, r.value
-    FROM whole_bucket AS w
-    CROSS JOIN LATERAL (SELECT * FROM planning_category_cell AS c WHERE {whole} OFFSET 0) AS r
-),
-bucket_last_year AS (
-    SELECT bucket, sku_id, quantity, value FROM live_last_year
-    UNION ALL
-    SELECT tr.bucket, r.sku_id, sum(r.quantity), sum(r.value)
-    FROM rolled_tree AS tr
-    CROSS JOIN LATERAL (SELECT * FROM planning_last_year_cell AS c WHERE {own} OFFSET 0) AS r
-    JOIN shown_sku AS k ON k.id = r.sku_id
-    GROUP BY tr.bucket, r.sku_id
-    UNION ALL
-    SELECT r.territory_id, r.sku_id, r.quantity, r.value
-    FROM whole_bucket AS w
-    CROSS JOIN LATERAL (SELECT * FROM planning_last_year_cell AS c WHERE {whole} OFFSET 0) AS r
-    JOIN shown_sku AS k ON k.id = r.sku_id
-),
-bucket_outlets AS (
-    SELECT bucket, universe, covered FROM live_outlets
-    UNION ALL
-    SELECT tr.bucket, sum(r.universe), sum(r.covered)
-    FROM rolled_tree AS tr
-    CROSS JOIN LATERAL (SELECT * FROM planning_outlets_cell AS c WHERE {own} OFFSET 0) AS r
-    GROUP BY tr.bucket
-    UNION ALL
-    SELECT r.territory_id, r.universe, r.covered
-    FROM whole_bucket AS w
-    CROSS JOIN LATERAL (SELECT * FROM planning_outlets_cell AS c WHERE {whole} OFFSET 0) AS r
-),
+{buckets},
 {effective},
 row_outlets AS (
     SELECT rb.row_id, sum(b.universe) AS universe, sum(b.covered) AS covered
@@ -222,15 +170,59 @@ ROLLED_TARGETS = """
     WHERE :with_targets"""
 
 
+def _bucket(name: str, live: str, table: str, keys: tuple[str, ...], sums: tuple[str, ...]) -> str:
+    """CTE ``name``: one table of sums per bucket, from three places. The ``live`` CTE's rows
+    (the marked territories, or everything without the rollup); the rollup's cells of the
+    unmarked territories of marked buckets, added up per bucket; the subtree sums of the
+    unmarked buckets. ``keys``: the columns beside the bucket (an SKU's joins shown_sku);
+    ``sums``: the summed columns, named as in ``live`` and in the rollup's table.
+    Each cell is looked up by its territory (OFFSET 0 keeps the planner from flattening the
+    lookup into a join that hashes the whole table)."""
+    keyed = "".join(f", r.{k}" for k in keys)
+    shown = "JOIN shown_sku AS k ON k.id = r.sku_id" if "sku_id" in keys else ""
+    columns = ", ".join(f"r.{c}" for c in sums)
+    totals = ", ".join(f"sum(r.{c})" for c in sums)
+    return f"""{name} AS (
+    SELECT bucket{keyed.replace("r.", "")}, {", ".join(sums)} FROM {live}
+    UNION ALL
+    SELECT tr.bucket{keyed}, {totals}
+    FROM rolled_tree AS tr
+    CROSS JOIN LATERAL (
+        SELECT * FROM {table} AS c
+        WHERE c.month = :start AND NOT c.subtree AND c.territory_id = tr.id OFFSET 0
+    ) AS r
+    {shown}
+    GROUP BY tr.bucket{keyed}
+    UNION ALL
+    SELECT r.territory_id{keyed}, {columns}
+    FROM whole_bucket AS w
+    CROSS JOIN LATERAL (
+        SELECT * FROM {table} AS c
+        WHERE c.month = :start AND c.subtree AND c.territory_id = w.bucket OFFSET 0
+    ) AS r
+    {shown}
+)"""
+
+
+# Each bucket CTE, the live CTE it completes and the rollup table it reads (keys and sums in
+# rollup.SUMS).
+BUCKETS = ",\n".join(
+    _bucket(name, live, table, *rollup.SUMS[table])
+    for name, live, table in (
+        ("bucket_sku", "live_sku", "planning_sku_cell"),
+        ("bucket_category", "live_category", "planning_category_cell"),
+        ("bucket_last_year", "live_last_year", "planning_last_year_cell"),
+        ("bucket_outlets", "live_outlets", "planning_outlets_cell"),
+    )
+)
+
+
 def _query(figures: str) -> TextClause:
     return text(
         STATEMENT.format(
             tree=sources.TREE,
             figures=figures,
-            # One territory's cells, looked up by key (OFFSET 0 keeps the planner from
-            # flattening the lookup into a join that hashes the whole table).
-            own="c.month = :start AND NOT c.subtree AND c.territory_id = tr.id",
-            whole="c.month = :start AND c.subtree AND c.territory_id = w.bucket",
+            buckets=BUCKETS,
             effective=effective(
                 only="AND (tr.id = :root OR NOT CAST(:rolled AS boolean) "
                 "OR tr.bucket IN (SELECT bucket FROM dirty_bucket))",
