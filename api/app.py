@@ -25,7 +25,7 @@ from api.routes import (
     visits,
 )
 from jobs.app import make_app as make_jobs_app
-from models.db import CONNECTIONS, make_engine
+from models.db import CONNECTIONS, make_async_pool, make_engine
 from models.settings import Settings
 from models.storage import make_store
 
@@ -44,11 +44,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
         app.state.db_slots = asyncio.Semaphore(CONNECTIONS)
+        app.state.async_pool = make_async_pool(settings)
+        # Not waiting for connections: the service starts while the database is still coming.
+        await app.state.async_pool.open(wait=False)
         app.state.photo_store = make_store(settings)
         app.state.jobs = make_jobs_app(settings)
         try:
             yield
         finally:
+            await app.state.async_pool.close()
             app.state.engine.dispose()
 
     app = FastAPI(

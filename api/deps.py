@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import procrastinate
 from fastapi import Depends, Request
 from fastapi.concurrency import contextmanager_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api import tokens
-from models.db import unit_of_work
+from models.db import PooledRows, Rows, unit_of_work
 from models.errors import Forbidden, Unauthorized, Unavailable
 from models.settings import Settings
 from models.storage import PhotoStore
@@ -82,14 +85,36 @@ JobsDep = Annotated[procrastinate.App, Depends(get_jobs)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def current_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
-) -> User:
+async def get_rows(request: Request) -> AsyncIterator[Rows]:
+    """A connection of the async pool for a route that runs on the event loop.
+
+    Waiting for one happens in the event loop too; one that cannot be had in time is a 503.
+    """
+    pool: AsyncConnectionPool[AsyncConnection[Any]] = request.app.state.async_pool
+    async with pool.connection() as connection:
+        yield PooledRows(connection)
+
+
+RowsDep = Annotated[Rows, Depends(get_rows, scope="function")]
+
+
+async def token_subject(
+    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
+) -> uuid.UUID:
+    """The user id the bearer token names; whether the account is still active is for the
+    route's first query to say."""
     if not token:
         raise Unauthorized(
             "Sign in first: send a bearer token.", headers={"WWW-Authenticate": "Bearer"}
         )
-    return active_user(session, tokens.subject(settings, token, "access"))
+    return tokens.subject(settings, token, "access")
+
+
+Caller = Annotated[uuid.UUID, Depends(token_subject)]
+
+
+def current_user(session: SessionDep, user_id: Caller) -> User:
+    return active_user(session, user_id)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -1,4 +1,8 @@
-"""Structured JSON logs tied to a request id, one access line per request, Prometheus metrics."""
+"""Structured JSON logs tied to a request id, one access line per request, Prometheus metrics.
+
+The access line and the metrics are taken in one place, after the router has chosen the route:
+its path template labels both, found without matching the request against every route again.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ import time
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CollectorRegistry
-from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.settings import Settings
@@ -60,11 +64,41 @@ def configure_logging(settings: Settings) -> None:
     logging.config.dictConfig(logging_config(settings))
 
 
-class AccessLog:
-    """One structured line per request, as a plain ASGI middleware (no body buffering)."""
+METRICS_PATH = "/metrics"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class Metrics:
+    """Request counts by route, method and status class; latency by route and method."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.requests = Counter(
+            "http_requests",
+            "Requests by route template, method and status class.",
+            ("handler", "method", "status"),
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer, by route template and method.",
+            ("handler", "method"),
+            registry=registry,
+        )
+
+    def observe(self, handler: str, method: str, status: int, seconds: float) -> None:
+        if handler == METRICS_PATH:
+            return
+        self.requests.labels(handler, method, f"{status // 100}xx").inc()
+        self.latency.labels(handler, method).observe(seconds)
+
+
+class AccessLog:
+    """One structured line and the metrics per request, as a plain ASGI middleware (no body
+    buffering). Requests no route took are counted under the handler "none"."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,29 +116,35 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            route = scope.get("route")
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None)
+            self.metrics.observe(route or "none", scope["method"], status, seconds)
             access_log.info(
                 "request",
                 extra={
                     "method": scope["method"],
                     "path": scope["path"],
-                    "route": getattr(route, "path", None),
+                    "route": route,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
 
 
 def install(app: FastAPI) -> None:
     """Order matters: the request id must exist before the access log and the metrics run."""
-    app.add_middleware(AccessLog)
     # A registry per app, so several apps in one process (tests, workers) never collide.
-    instrumentator = Instrumentator(excluded_handlers=["/metrics"], registry=CollectorRegistry())
-    instrumentator.instrument(app).expose(
-        app,
-        endpoint="/metrics",
+    collected = Metrics(CollectorRegistry())
+    app.add_middleware(AccessLog, metrics=collected)
+
+    @app.get(
+        METRICS_PATH,
         tags=["ops"],
         summary="Prometheus metrics.",
+        description="Endpoint that serves Prometheus metrics.",
         response_class=PlainTextResponse,
     )
+    async def metrics() -> Response:
+        return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
+
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER)

@@ -11,6 +11,9 @@ from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg import DataError as DriverDataError
+from psycopg import IntegrityError as DriverIntegrityError
+from psycopg import OperationalError as DriverOperationalError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
@@ -135,13 +138,18 @@ INTEGRITY = {
 }
 
 
+def _driver_error(exc: Exception) -> Exception:
+    # SQLAlchemy wraps psycopg's errors; the routes on the async pool meet them bare.
+    orig = getattr(exc, "orig", None)
+    return orig if isinstance(orig, Exception) else exc
+
+
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, IntegrityError)
-    code = getattr(exc.orig, "sqlstate", None)
+    code = getattr(_driver_error(exc), "sqlstate", None)
     if code not in INTEGRITY:
         return await _unexpected_error(request, exc)
     status, kind, title, detail = INTEGRITY[code]
-    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    constraint = getattr(getattr(_driver_error(exc), "diag", None), "constraint_name", None)
     return problem_response(
         request, status=status, kind=kind, title=title, detail=detail, constraint=constraint
     )
@@ -154,8 +162,7 @@ UNSTORABLE = {None, "22001", "22003", "22007", "22008", "22021", "22P05"}
 
 
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DataError)
-    if getattr(exc.orig, "sqlstate", None) not in UNSTORABLE:
+    if getattr(_driver_error(exc), "sqlstate", None) not in UNSTORABLE:
         return await _unexpected_error(request, exc)
     return problem_response(
         request,
@@ -224,8 +231,11 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(DataError, _data_error)
-    app.add_exception_handler(OperationalError, _database_unavailable)
-    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    for integrity in (IntegrityError, DriverIntegrityError):
+        app.add_exception_handler(integrity, _integrity_error)
+    for data in (DataError, DriverDataError):
+        app.add_exception_handler(data, _data_error)
+    # The driver's covers psycopg_pool's PoolTimeout (an async pool with no connection free).
+    for unavailable in (OperationalError, PoolTimeout, DriverOperationalError):
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -10,16 +10,17 @@ from typing import Any
 
 from geoalchemy2 import Geography
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import DateTime, Float, Row, Select, Uuid, bindparam, cast, func, literal, true
+from sqlalchemy import DateTime, Float, Uuid, bindparam, cast, func, or_, true
 from sqlmodel import Session, col, select
 
 from models.base import utcnow
+from models.db import Compiled, Rows, session_one
 from models.errors import Conflict, Invalid, NotFound
-from models.idempotency import fingerprint, insert_once
+from models.idempotency import fingerprint, insert_once, insert_once_now
 from models.outlets import Outlet
 from models.scope import UNSCOPED, assigned_subtree
 from models.settings import Settings
-from models.users import User
+from models.users import User, inactive_account
 from models.visits import Geofence, Visit, VisitFlag
 
 # How much each flag lowers trust: the score is the product of (1 - weight) over raised flags.
@@ -87,7 +88,7 @@ def _verdict(distance: float, accuracy: float | None, radius: float) -> Geofence
     return Geofence.outside
 
 
-def _too_fast(settings: Settings, body: CheckIn, previous: Row[Any]) -> bool:
+def _too_fast(settings: Settings, body: CheckIn, previous: Any) -> bool:
     """Whether reaching this check-in from the rep's previous one needs implausible speed."""
     if previous.previous_at is None:
         return False
@@ -120,21 +121,23 @@ def trust(flags: list[VisitFlag]) -> float:
 
 
 @cache
-def _context(scoped: bool) -> Select[Any]:
-    """One round trip for what a check-in needs to know, built once per kind of caller.
+def _context() -> Compiled:
+    """One round trip for what a check-in needs to know.
 
-    Metres from the fix to the outlet (null when the outlet is not in the caller's scope), and
-    the time and distance of the rep's previous check-in (the rep_id, started_at index).
+    The caller's account (no row: it no longer exists), metres from the fix to the outlet (null
+    when the outlet is not in the caller's scope), and the time and distance of the rep's
+    previous check-in (the rep_id, started_at index).
     """
     fix = func.ST_SetSRID(
         func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326
     )
     user_id = bindparam("user_id", type_=Uuid)
+    caller = select(col(User.active), col(User.role)).where(col(User.id) == user_id).subquery()
+    unscoped = or_(*(caller.c.role == role for role in sorted(UNSCOPED)))
     outlet = select(_metres(Outlet.location, fix)).where(
-        col(Outlet.id) == bindparam("outlet_id", type_=Uuid)
+        col(Outlet.id) == bindparam("outlet_id", type_=Uuid),
+        or_(unscoped, col(Outlet.territory_id).in_(assigned_subtree(user_id))),
     )
-    if scoped:
-        outlet = outlet.where(col(Outlet.territory_id).in_(assigned_subtree(user_id)))
     previous = (
         select(col(Visit.started_at).label("at"), _metres(Visit.location, fix).label("m"))
         .where(
@@ -145,59 +148,81 @@ def _context(scoped: bool) -> Select[Any]:
         .limit(1)
         .subquery("previous")
     )
-    return (
+    return Compiled.of(
         select(
+            caller.c.active,
             outlet.scalar_subquery().label("distance"),
             previous.c.at.label("previous_at"),
             previous.c.m.label("previous_m"),
-        )
-        .select_from(select(literal(1).label("one")).subquery("here"))
-        .outerjoin(previous, true())
+        ).select_from(caller.outerjoin(previous, true()))
     )
 
 
-def check_in(
-    session: Session, settings: Settings, user: User, body: CheckIn
-) -> tuple[VisitPublic, bool]:
-    """Record a check-in once; a replay answers the stored visit. Returns (visit, created)."""
-    received = utcnow()
-    known = session.execute(
-        _context(user.role not in UNSCOPED),
-        {
-            "lon": body.location.lon,
-            "lat": body.location.lat,
-            "user_id": user.id,
-            "outlet_id": body.outlet_id,
-            "started_at": body.started_at,
-        },
-    ).one()
+def _context_values(user_id: uuid.UUID, body: CheckIn) -> dict[str, Any]:
+    return {
+        "lon": body.location.lon,
+        "lat": body.location.lat,
+        "user_id": user_id,
+        "outlet_id": body.outlet_id,
+        "started_at": body.started_at,
+    }
+
+
+def _record(
+    settings: Settings, user_id: uuid.UUID, body: CheckIn, known: Any | None, received: datetime
+) -> dict[str, Any]:
+    """The visit row to insert, from what the database knew; refuses what it may not record."""
+    if known is None or not known.active:
+        raise inactive_account()
     if known.distance is None:
         raise NotFound(f"No outlet {body.outlet_id}.")
     distance = float(known.distance)
     geofence = _verdict(distance, body.location.accuracy_m, settings.geofence_radius_m)
     flags = _flags(settings, body, geofence, _too_fast(settings, body, known), received)
-    visit, created = insert_once(
-        session,
-        Visit,
-        {
-            "id": body.id,
-            "rep_id": user.id,
-            "outlet_id": body.outlet_id,
-            "started_at": body.started_at,
-            "received_at": received,
-            "device_time": body.device_time,
-            "location": f"SRID=4326;POINT({body.location.lon!r} {body.location.lat!r})",
-            "accuracy_m": body.location.accuracy_m,
-            "mock_location": body.mock_location,
-            "distance_m": round(distance, 2),
-            "geofence": geofence,
-            "flags": [str(flag) for flag in flags],
-            "trust_score": trust(flags),
-            "checkin_digest": fingerprint(body),
-        },
-        digest_field="checkin_digest",
-    )
+    return {
+        "id": body.id,
+        "rep_id": user_id,
+        "outlet_id": body.outlet_id,
+        "started_at": body.started_at,
+        "received_at": received,
+        "device_time": body.device_time,
+        "location": f"SRID=4326;POINT({body.location.lon!r} {body.location.lat!r})",
+        "accuracy_m": body.location.accuracy_m,
+        "mock_location": body.mock_location,
+        "distance_m": round(distance, 2),
+        "geofence": geofence,
+        "flags": [str(flag) for flag in flags],
+        "trust_score": trust(flags),
+        "checkin_digest": fingerprint(body),
+    }
+
+
+def check_in(
+    session: Session, settings: Settings, user: User, body: CheckIn
+) -> tuple[VisitPublic, bool]:
+    """Record a check-in once, in the session's transaction (the batch sync).
+
+    A replay answers the stored visit. Returns (visit, created).
+    """
+    received = utcnow()
+    known = session_one(session, _context(), _context_values(user.id, body))
+    values = _record(settings, user.id, body, known, received)
+    visit, created = insert_once(session, Visit, values, digest_field="checkin_digest")
     # Equal fingerprints mean equal bodies, so the stored position is the one just sent.
+    return public(visit, body.location), created
+
+
+async def check_in_now(
+    rows: Rows, settings: Settings, user_id: uuid.UUID, body: CheckIn
+) -> tuple[VisitPublic, bool]:
+    """The same on the event loop, for the check-in route: two statements, no ORM.
+
+    The account is checked in the context query, not by a lookup of its own.
+    """
+    received = utcnow()
+    known = await rows.one(_context(), _context_values(user_id, body))
+    values = _record(settings, user_id, body, known, received)
+    visit, created = await insert_once_now(rows, Visit, values, digest_field="checkin_digest")
     return public(visit, body.location), created
 
 
@@ -241,7 +266,8 @@ def _position(session: Session, visit: Visit) -> GpsFix:
     return GpsFix(lat=lat, lon=lon, accuracy_m=visit.accuracy_m)
 
 
-def public(visit: Visit, location: GpsFix) -> VisitPublic:
+def public(visit: Any, location: GpsFix) -> VisitPublic:
+    """A Visit, or a row of the visit table, as the phone sees it."""
     duration = (visit.ended_at - visit.started_at).total_seconds() if visit.ended_at else None
     return VisitPublic(
         id=visit.id,

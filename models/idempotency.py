@@ -13,11 +13,12 @@ from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, SQLModel
 
+from models.db import Compiled, Rows
 from models.errors import Conflict
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -51,9 +52,37 @@ def insert_once(
     created = inserted is not None
     row = table(**inserted._mapping) if inserted is not None else session.get(table, values["id"])
     assert row is not None
-    if not created and getattr(row, digest_field) != values[digest_field]:
+    if not created:
+        _same_request(row, values, digest_field)
+    return row, created
+
+
+@cache
+def _compiled_insert(table: type[SQLModel], columns: tuple[str, ...]) -> Compiled:
+    return Compiled.of(_insert(table, columns))
+
+
+@cache
+def _compiled_get(table: type[SQLModel]) -> Compiled:
+    target: Table = table.__table__  # type: ignore[attr-defined]
+    return Compiled.of(select(target).where(target.c.id == bindparam("id", type_=target.c.id.type)))
+
+
+async def insert_once_now(
+    rows: Rows, table: type[SQLModel], values: dict[str, Any], *, digest_field: str = "digest"
+) -> tuple[Any, bool]:
+    """``insert_once`` without a session: the same statement; the stored row, not an object."""
+    inserted = await rows.one(_compiled_insert(table, tuple(values)), values)
+    row = inserted or await rows.one(_compiled_get(table), {"id": values["id"]})
+    assert row is not None
+    if inserted is None:
+        _same_request(row, values, digest_field)
+    return row, inserted is not None
+
+
+def _same_request(row: Any, values: dict[str, Any], digest_field: str) -> None:
+    if getattr(row, digest_field) != values[digest_field]:
         raise Conflict(
             f"{values['id']} was already used for a different request; use a new id.",
             id=str(values["id"]),
         )
-    return row, created

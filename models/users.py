@@ -95,11 +95,14 @@ def active_user(session: Session, user_id: uuid.UUID) -> User:
     """The user a valid token names, provided the account still exists and is enabled."""
     user = session.get(User, user_id)
     if user is None or not user.active:
-        raise Unauthorized(
-            "This account no longer exists or is disabled.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise inactive_account()
     return user
+
+
+def inactive_account() -> Unauthorized:
+    return Unauthorized(
+        "This account no longer exists or is disabled.", headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def territory_ids_of(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:

@@ -17,10 +17,10 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
 
 from api.app import create_app
-from api.deps import get_session
 from models import migrate
 from models.scratch import create_database, drop_database, scratch_server
 from models.settings import Settings
+from tests.overrides import on_session
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +92,7 @@ def app(settings: Settings, session: Session) -> FastAPI:
         with session.begin_nested():
             yield session
 
-    app.dependency_overrides[get_session] = test_session
+    on_session(app, test_session)
     return app
 
 

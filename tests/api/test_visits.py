@@ -272,3 +272,85 @@ def test_response_lost_after_commit_then_retry(committed: Any) -> None:
     assert retry.json()["id"] == payload["id"]
     with Session(engine) as session:
         assert visits_count(session) == 1
+
+
+def _app_client(settings: Settings) -> TestClient:
+    from api.app import create_app
+
+    return TestClient(create_app(settings.model_copy(update={"secret_key": "s" * 32})))
+
+
+def test_racing_check_ins_through_the_route_make_one_visit(committed: Any) -> None:
+    engine, settings = committed
+    rep, outlet_id = _world(engine)
+    payload = body(outlet_id)
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    with _app_client(settings) as client:
+        headers = sign_in(client, rep)
+
+        def attempt() -> None:
+            barrier.wait()
+            statuses.append(client.post("/v1/visits", json=payload, headers=headers).status_code)
+
+        threads = [threading.Thread(target=attempt) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert sorted(statuses) == [200] * 7 + [201]
+    with Session(engine) as session:
+        assert visits_count(session) == 1
+
+
+def test_route_scopes_the_outlet_by_role_and_refuses_a_disabled_account(committed: Any) -> None:
+    engine, settings = committed
+    rep, outlet_id = _world(engine)
+    with unit_of_work(engine) as session:
+        create_territory(session, corner=(3.0, 48.8), size=0.2)
+        foreign = create_outlet(session, lon=3.1, lat=48.9)
+        planner = create_user(session, role=Role.planner)
+        session.expunge_all()
+
+    with _app_client(settings) as client:
+        rep_headers = sign_in(client, rep)
+        out_of_scope = client.post("/v1/visits", json=body(foreign.id), headers=rep_headers)
+        planner_anywhere = client.post(
+            "/v1/visits", json=body(foreign.id), headers=sign_in(client, planner)
+        )
+        with unit_of_work(engine) as session:
+            disabled = session.get(User, rep.id)
+            assert disabled is not None
+            disabled.active = False
+        refused = client.post("/v1/visits", json=body(outlet_id), headers=rep_headers)
+
+    assert out_of_scope.status_code == 404
+    assert planner_anywhere.status_code == 201
+    assert planner_anywhere.json()["geofence"] == "outside"
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert refused.json()["detail"] == "This account no longer exists or is disabled."
+    with Session(engine) as session:
+        assert visits_count(session) == 1
+
+
+def test_check_in_is_503_with_retry_after_when_the_database_is_unreachable(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models import db
+    from models.cluster import free_port
+
+    monkeypatch.setattr(db, "ASYNC_POOL_WAIT_S", 1)
+    settings = Settings(
+        database_url=f"postgresql+psycopg://nobody:x@127.0.0.1:{free_port()}/none",
+        data_dir=tmp_path,
+    )
+    with _app_client(settings) as client:
+        user = User(id=uuid.uuid4(), username="r", full_name="R", role=Role.rep, password_hash="")
+        response = client.post("/v1/visits", json=body(uuid.uuid4()), headers=sign_in(client, user))
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["type"].endswith("unavailable")

@@ -25,9 +25,9 @@ from sqlmodel import Session
 
 from api import tokens
 from api.app import create_app
-from api.deps import get_session
 from models.settings import Settings
 from tests.hardening.conftest import ROLES, World, build_world
+from tests.overrides import on_session
 
 SPEC = Path(__file__).parents[2] / "openapi" / "openapi.json"
 LONG = os.environ.get("FIELDSALES_FUZZ") == "long"
@@ -118,7 +118,7 @@ def fuzz_app(
             yield fuzz_session
             nested.rollback()
 
-    app.dependency_overrides[get_session] = every_request_rolled_back
+    on_session(app, every_request_rolled_back)
     yield app
     asgi.shutdown_lifespans()
 

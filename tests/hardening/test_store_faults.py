@@ -19,11 +19,11 @@ from sqlmodel import Session
 
 from api import tokens
 from api.app import create_app
-from api.deps import get_session
 from models.cluster import free_port
 from models.settings import Settings
 from tests.factories.catalogue import S3_REGION, noise_image
 from tests.hardening.conftest import World, build_world
+from tests.overrides import on_session
 
 PHOTO = noise_image("JPEG", (400, 300))
 MakeClient = Callable[..., TestClient]
@@ -46,7 +46,7 @@ def make_client(settings: Settings, session: Session) -> Iterator[MakeClient]:
                 with session.begin_nested():
                     yield session
 
-            app.dependency_overrides[get_session] = test_session
+            on_session(app, test_session)
             return stack.enter_context(TestClient(app))
 
         yield make
