@@ -85,17 +85,13 @@ JobsDep = Annotated[procrastinate.App, Depends(get_jobs)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def get_rows(request: Request) -> AsyncIterator[Rows]:
-    """A connection of the async pool for a route that runs on the event loop.
-
-    Waiting for one happens in the event loop too; one that cannot be had in time is a 503.
-    """
+async def get_rows(request: Request) -> Rows:
+    """The async pool, for a route that runs on the event loop."""
     pool: AsyncConnectionPool[AsyncConnection[Any]] = request.app.state.async_pool
-    async with pool.connection() as connection:
-        yield PooledRows(connection)
+    return PooledRows(pool)
 
 
-RowsDep = Annotated[Rows, Depends(get_rows, scope="function")]
+RowsDep = Annotated[Rows, Depends(get_rows)]
 
 
 async def token_subject(

@@ -134,15 +134,20 @@ class Rows(Protocol):
 
 
 class PooledRows:
-    """Statements on one connection of the async pool, each its own transaction."""
+    """Statements on the async pool, each its own transaction on a connection taken for it.
 
-    def __init__(self, connection: AsyncConnection[Any]) -> None:
-        self.connection = connection
+    Waiting for a connection happens in the event loop; one that cannot be had within the
+    pool's timeout raises PoolTimeout (a 503 at the API).
+    """
+
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+        self.pool = pool
 
     async def one(self, statement: Compiled, values: Mapping[str, Any]) -> Any | None:
-        cursor = self.connection.cursor(row_factory=namedtuple_row)
-        await cursor.execute(statement.sql, statement.params(values))
-        return await cursor.fetchone()
+        async with self.pool.connection() as connection:
+            cursor = connection.cursor(row_factory=namedtuple_row)
+            await cursor.execute(statement.sql, statement.params(values))
+            return await cursor.fetchone()
 
 
 def session_one(session: Session, statement: Compiled, values: Mapping[str, Any]) -> Any | None:

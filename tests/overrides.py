@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,8 +23,8 @@ class SessionRows:
         return await run_in_threadpool(session_one, self.session, statement, values)
 
 
-async def _session_rows(session: SessionDep) -> AsyncIterator[Rows]:
-    yield SessionRows(session)
+async def _session_rows(session: SessionDep) -> Rows:
+    return SessionRows(session)
 
 
 def on_session(app: FastAPI, request_session: Callable[[], Iterator[Session]]) -> None:
