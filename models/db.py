@@ -2,8 +2,8 @@
 
 Beside them, the hottest request (a check-in) runs on the event loop through psycopg's async
 pool: no worker-thread hop, no ORM. Its statements are still SQLAlchemy Core, compiled once to
-SQL text; ``Rows`` runs one and returns its row, whether on a pooled connection or, in the batch
-sync path and the tests, inside a session's own transaction.
+SQL text (``Compiled``), so the same text also runs inside a session's transaction
+(``session_one``: the batch sync, and the tests, whose requests share the test's transaction).
 """
 
 from __future__ import annotations
