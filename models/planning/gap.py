@@ -187,7 +187,7 @@ QUERY = text(
         pairs=sources.PAIRS,
         effective=effective(),
         prospects=prospects(),
-        expected_sku=expected_sku("subject", "best", "gap"),
+        expected_sku=expected_sku("subject", "best", "gap", held=True),
         covered=sources.covered("u.outlet_id"),
     )
 )
@@ -277,10 +277,17 @@ def _figures(row: dict[str, Any]) -> LeverFigures:
 
 
 def parameters(
-    frame: Frame, options: GapOptions, after: int, visible: list[uuid.UUID] | None
+    frame: Frame,
+    options: GapOptions,
+    after: int,
+    visible: list[uuid.UUID] | None,
+    *,
+    use_rollup: bool = True,
 ) -> dict[str, Any]:
     return {
         **frame.params(),
+        "timezone": frame.zone.key,
+        "use_rollup": use_rollup,
         "channel": None,
         "with_targets": True,
         "prospects": options.prospects,
@@ -299,9 +306,14 @@ def gap_report(
     *,
     after: int,
     visible: list[uuid.UUID] | None,
+    use_rollup: bool = True,
 ) -> GapReport:
-    """SKUs short of target with their levers, and a page of actions after rank ``after``."""
-    params = parameters(frame, options, after, visible)
+    """SKUs short of target with their levers, and a page of actions after rank ``after``.
+
+    The best prospects are found with what the planning rollup holds where it still holds;
+    ``use_rollup`` False finds everything from the facts. The figures are the same either way.
+    """
+    params = parameters(frame, options, after, visible, use_rollup=use_rollup)
     sources.analytic(session)
     with sources.without_nested_loops(session):
         rows = [dict(row) for row in session.execute(QUERY, params).mappings()]

@@ -8,46 +8,153 @@ falls back to the average active outlet of its channel in the territory.
 Ranking needs only each subject's total; SKU by SKU is worked out for the few subjects that
 need it (the best prospects, the outlets an SKU's target is split to), which keeps the work
 proportional to what is shown.
+
+The planning rollup (models/planning/rollup.py) keeps both halves for the prospects: every
+prospect's lookalikes at the default radius and count (``planning_lookalike``), and, for the
+months it holds, each outlet's month over the history months and each territory's channels by
+SKU (``planning_history_outlet``, ``planning_history_channel``). The ``held`` variant of the
+CTEs reads them wherever they still hold and finds the rest from the facts, so the figures are
+those of the data now, rollup or not:
+
+- a prospect's stored lookalikes hold until an outlet of its channel and class is added,
+  removed, or changes place, status, channel or class within their reach (each such write
+  leaves what the outlet was and is in ``planning_outlet_mark``, by a trigger, in the writer's
+  transaction); for a caller who sees part of the map only, they hold when the caller may see
+  them all (then the nearest it may see are the same);
+- an outlet's history holds while no sale or order of a day of the history months was written
+  at an outlet of its territory, and no outlet of it changed (the marks of
+  ``planning_history_mark``, left by triggers as well): a day's check-ins and orders leave it.
 """
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import BigInteger, Column, Index, Numeric, text
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.postgresql import TIMESTAMP
+from sqlmodel import Field, Session, SQLModel
+
+from models.outlets import Channel, OutletClass
 from models.planning import sources
 
 NEIGHBOURS = 5
 RADIUS_M = 5_000.0
 
-# ``{subjects}`` names a CTE of (outlet_id, channel, outlet_class, location). The KNN runs on
-# geography(location), the expression of ix_outlet_location_geography, so `<->` walks the index
-# nearest-first and stops after :neighbours matches; ST_DWithin is answered by the same index.
-# Only outlets of territories the caller may see can be a lookalike: their names are shown.
-LOOKALIKES = """
+
+class PlanningLookalike(SQLModel, table=True):
+    """One of a prospect's lookalikes at the default radius and count, for any caller."""
+
+    __tablename__ = "planning_lookalike"
+
+    subject_id: uuid.UUID = Field(primary_key=True)
+    outlet_id: uuid.UUID = Field(primary_key=True)
+    distance_m: Decimal = Field(sa_type=Numeric())
+
+
+class PlanningLookalikeSnapshot(SQLModel, table=True):
+    """The radius and count the stored lookalikes were found with."""
+
+    __tablename__ = "planning_lookalike_snapshot"
+
+    radius_m: float = Field(primary_key=True)
+    neighbours: int = Field(primary_key=True)
+    refreshed_at: datetime = Field(sa_type=TIMESTAMP(timezone=True))
+
+
+class PlanningOutletMark(SQLModel, table=True):
+    """An outlet added, removed or changed since the last refresh: where, and what it was."""
+
+    __tablename__ = "planning_outlet_mark"
+    # Each prospect looks for the marks within its reach, as outlets are looked for.
+    __table_args__ = (
+        Index(
+            "ix_planning_outlet_mark_location_geography",
+            text("(location::geography)"),
+            postgresql_using="gist",
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    location: Any = Field(sa_type=Geometry("POINT", srid=4326, spatial_index=False))
+    channel: Channel = Field(sa_type=SAEnum(Channel, name="outlet_channel"))
+    outlet_class: OutletClass = Field(sa_type=SAEnum(OutletClass, name="outlet_class"))
+
+
+# One subject's lookalikes; ``s`` is a row of (outlet_id, channel, outlet_class, location). The
+# KNN runs on geography(location), the expression of ix_outlet_location_geography, so `<->`
+# walks the index nearest-first and stops after :neighbours matches; ST_DWithin is answered by
+# the same index. Only outlets of territories the caller may see can be a lookalike: their
+# names are shown.
+NEAREST = """
+SELECT a.id AS outlet_id,
+       CAST(ST_Distance(geography(a.location), geography(s.location)) AS numeric) AS distance_m
+FROM outlet AS a
+WHERE a.status = 'active' AND a.id <> s.outlet_id
+  AND a.channel = s.channel AND a.outlet_class = s.outlet_class
+  AND ST_DWithin(geography(a.location), geography(s.location), :radius_m)
+  AND (CAST(:visible AS uuid[]) IS NULL OR a.territory_id = ANY(CAST(:visible AS uuid[])))
+ORDER BY geography(a.location) <-> geography(s.location)
+LIMIT :neighbours"""
+
+FOUND = """
 lookalike AS (
     SELECT s.outlet_id AS subject_id, n.outlet_id, n.distance_m
-    FROM {subjects} AS s
-    CROSS JOIN LATERAL (
-        SELECT a.id AS outlet_id,
-               CAST(ST_Distance(geography(a.location), geography(s.location)) AS numeric)
-                   AS distance_m
-        FROM outlet AS a
-        WHERE a.status = 'active' AND a.id <> s.outlet_id
-          AND a.channel = s.channel AND a.outlet_class = s.outlet_class
-          AND ST_DWithin(geography(a.location), geography(s.location), :radius_m)
-          AND (CAST(:visible AS uuid[]) IS NULL
-               OR a.territory_id = ANY(CAST(:visible AS uuid[])))
-        ORDER BY geography(a.location) <-> geography(s.location)
-        LIMIT :neighbours
-    ) AS n
+    FROM {subjects} AS s CROSS JOIN LATERAL ({nearest}) AS n
+)"""
+
+# The stored lookalikes where they hold, found for the other subjects. With :use_rollup false,
+# or no lookalikes stored for this radius and count, every subject's are found.
+#
+# Only an outlet of the subject's channel and class written within its reach can change its
+# lookalikes: within the radius while it has fewer than it may have, else nearer than the
+# farthest of them. Stored distances are on the spheroid and the marks are looked for on the
+# sphere (the index's distance), which differs by under 0.6 %: the reach is taken 1 % longer.
+HELD = """
+reach AS (
+    SELECT s.outlet_id,
+           CASE WHEN count(p.outlet_id) >= :neighbours THEN max(p.distance_m)
+                ELSE :radius_m END * 1.01 AS reach_m
+    FROM {subjects} AS s LEFT JOIN planning_lookalike AS p ON p.subject_id = s.outlet_id
+    GROUP BY s.outlet_id
 ),
-lookalike_outlet AS (SELECT DISTINCT outlet_id FROM lookalike),
+held_subject AS (
+    SELECT s.outlet_id
+    FROM {subjects} AS s
+    JOIN outlet AS o ON o.id = s.outlet_id
+    JOIN reach AS r ON r.outlet_id = s.outlet_id
+    WHERE CAST(:use_rollup AS boolean) AND o.status = 'prospect'
+      AND EXISTS (SELECT 1 FROM planning_lookalike_snapshot AS z
+                  WHERE z.radius_m = :radius_m AND z.neighbours = :neighbours)
+      AND NOT EXISTS (
+          SELECT 1 FROM planning_outlet_mark AS m
+          WHERE m.channel = s.channel AND m.outlet_class = s.outlet_class
+            AND ST_DWithin(geography(m.location), geography(s.location), r.reach_m, false))
+      AND NOT EXISTS (
+          SELECT 1 FROM planning_lookalike AS p JOIN outlet AS a ON a.id = p.outlet_id
+          WHERE p.subject_id = s.outlet_id AND CAST(:visible AS uuid[]) IS NOT NULL
+            AND NOT coalesce(a.territory_id = ANY(CAST(:visible AS uuid[])), false))
+),
+lookalike AS (
+    SELECT p.subject_id, p.outlet_id, p.distance_m
+    FROM planning_lookalike AS p JOIN held_subject AS h ON h.outlet_id = p.subject_id
+    UNION ALL
+    SELECT s.outlet_id, n.outlet_id, n.distance_m
+    FROM {subjects} AS s CROSS JOIN LATERAL ({nearest}) AS n
+    WHERE s.outlet_id NOT IN (SELECT outlet_id FROM held_subject)
+)"""
+
+# The history months' sales of each lookalike, by SKU, and its month in all.
+FOUND_HISTORY = """
 lookalike_history AS (
     SELECT f.outlet_id, f.sku_id,
            sum(f.quantity) / :history_months AS quantity, sum(f.value) / :history_months AS value
-    FROM ({lookalike_sales}) AS f
+    FROM ({sales}) AS f
     GROUP BY f.outlet_id, f.sku_id
-),
-lookalike_count AS (
-    SELECT subject_id, count(*) AS n FROM lookalike GROUP BY subject_id
 ),
 -- Each lookalike's month: what it sells in all, and how many SKUs.
 lookalike_month AS (
@@ -55,11 +162,99 @@ lookalike_month AS (
            count(*) FILTER (WHERE quantity <> 0 OR value <> 0) AS skus
     FROM lookalike_history
     GROUP BY outlet_id
+)"""
+
+# Territories with a day of the history months written since the refresh (a day either side:
+# the marks' days are in the writer's time zone), or outlets changed.
+HISTORY_WRITTEN = """
+history_written AS (
+    SELECT DISTINCT m.territory_id FROM planning_history_mark AS m
+    WHERE m.day IS NULL
+       OR (m.day >= CAST(:history_start AS date) - 1 AND m.day <= CAST(:start AS date))
+)"""
+
+# Whether the rollup's history tables hold for the territory ``{territory}``: the rollup holds
+# the month, for this history and time zone, and no day of that history was written to since.
+HISTORY_HOLDS = """(CAST(:use_rollup AS boolean) AND {territory} IS NOT NULL
+      AND EXISTS (SELECT 1 FROM planning_snapshot AS z
+                  WHERE z.month = :start AND z.timezone = :timezone
+                    AND z.history_months = :history_months)
+      AND {territory} NOT IN (SELECT territory_id FROM history_written))"""
+
+# The month of the lookalikes whose cells hold from the rollup, of the others from the facts
+# (looked up outlet by outlet); SKU by SKU from the facts, for the others only. A cell is the
+# same sum of the same rows: every figure built on it is the same to the last digit.
+HELD_HISTORY = """{written},
+lookalike_held AS (
+    SELECT u.outlet_id, o.territory_id
+    FROM lookalike_outlet AS u JOIN outlet AS o ON o.id = u.outlet_id
+    WHERE {holds}
+),
+lookalike_found AS (
+    SELECT outlet_id FROM lookalike_outlet EXCEPT SELECT outlet_id FROM lookalike_held
+),
+lookalike_history AS (
+    SELECT f.outlet_id, f.sku_id,
+           sum(f.quantity) / :history_months AS quantity, sum(f.value) / :history_months AS value
+    FROM ({sales}) AS f
+    GROUP BY f.outlet_id, f.sku_id
+),
+lookalike_month AS (
+    SELECT m.outlet_id, m.value, m.quantity, m.skus
+    FROM lookalike_held AS h
+    JOIN planning_history_outlet AS m
+        ON m.month = :start AND m.territory_id = h.territory_id AND m.outlet_id = h.outlet_id
+    UNION ALL
+    SELECT outlet_id, sum(value), sum(quantity),
+           count(*) FILTER (WHERE quantity <> 0 OR value <> 0)
+    FROM lookalike_history
+    GROUP BY outlet_id
+)"""
+
+# Each channel's history by SKU: summed over its outlets (``selling`` those that sold it).
+FOUND_CHANNEL = """
+channel_sums AS (
+    SELECT c.channel, h.sku_id, h.quantity, h.value,
+           CASE WHEN h.quantity <> 0 OR h.value <> 0 THEN 1 ELSE 0 END AS selling
+    FROM (SELECT f.outlet_id, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
+          FROM ({sales}) AS f
+          GROUP BY f.outlet_id, f.sku_id) AS h
+    JOIN channel_outlet AS c ON c.outlet_id = h.outlet_id
+)"""
+
+# The same from the rollup's channel cells for the territories whose cells hold.
+HELD_CHANNEL = """
+channel_held AS (SELECT tree.id FROM tree WHERE {holds}),
+channel_found AS (
+    SELECT c.outlet_id FROM channel_outlet AS c
+    WHERE c.territory_id NOT IN (SELECT id FROM channel_held)
+),
+channel_sums AS (
+    SELECT c.channel, c.sku_id, c.quantity, c.value, c.selling
+    FROM channel_held AS t
+    JOIN planning_history_channel AS c ON c.month = :start AND c.territory_id = t.id
+    WHERE c.channel IN (SELECT channel FROM channel_size)
+    UNION ALL
+    SELECT c.channel, h.sku_id, h.quantity, h.value,
+           CASE WHEN h.quantity <> 0 OR h.value <> 0 THEN 1 ELSE 0 END
+    FROM (SELECT f.outlet_id, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
+          FROM ({sales}) AS f
+          GROUP BY f.outlet_id, f.sku_id) AS h
+    JOIN channel_outlet AS c ON c.outlet_id = h.outlet_id
+)"""
+
+# ``{subjects}`` names a CTE of (outlet_id, channel, outlet_class, location).
+LOOKALIKES = """
+{lookalike},
+lookalike_outlet AS (SELECT DISTINCT outlet_id FROM lookalike),
+{history},
+lookalike_count AS (
+    SELECT subject_id, count(*) AS n FROM lookalike GROUP BY subject_id
 ),
 -- The fallback: active outlets of the territory, averaged by channel (zeros included), for
 -- the channels of the subjects without a lookalike only.
 channel_outlet AS (
-    SELECT o.id AS outlet_id, o.channel
+    SELECT o.id AS outlet_id, o.channel, o.territory_id
     FROM outlet AS o JOIN tree ON tree.id = o.territory_id
     WHERE o.status = 'active'
       AND o.channel IN (SELECT s.channel FROM {subjects} AS s
@@ -68,17 +263,14 @@ channel_outlet AS (
 channel_size AS (
     SELECT channel, count(*) AS n FROM channel_outlet GROUP BY channel
 ),
+{channel},
 channel_history AS (
-    SELECT c.channel, h.sku_id,
-           sum(h.quantity) / (z.n * :history_months) AS quantity,
-           sum(h.value) / (z.n * :history_months) AS value,
-           count(*) FILTER (WHERE h.quantity <> 0 OR h.value <> 0) / CAST(z.n AS numeric) AS odds
-    FROM (SELECT f.outlet_id, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
-          FROM ({channel_sales}) AS f
-          GROUP BY f.outlet_id, f.sku_id) AS h
-    JOIN channel_outlet AS c ON c.outlet_id = h.outlet_id
-    JOIN channel_size AS z ON z.channel = c.channel
-    GROUP BY c.channel, h.sku_id, z.n
+    SELECT s.channel, s.sku_id,
+           sum(s.quantity) / (z.n * :history_months) AS quantity,
+           sum(s.value) / (z.n * :history_months) AS value,
+           sum(s.selling) / CAST(z.n AS numeric) AS odds
+    FROM channel_sums AS s JOIN channel_size AS z ON z.channel = s.channel
+    GROUP BY s.channel, s.sku_id, z.n
 ),
 -- Each subject's expected month in all: value, quantity, SKUs carried, and what it rests on.
 expectation AS (
@@ -105,16 +297,29 @@ expectation AS (
     ) AS c ON c.channel = s.channel
 )"""
 
+# What the lookalikes of the subjects of ``{wanted}`` sold SKU by SKU, from the facts: for the
+# few subjects shown, after the rollup has answered for all of them.
+WANTED_HISTORY = """
+wanted_outlet AS (
+    SELECT DISTINCT l.outlet_id FROM {wanted} AS w JOIN lookalike AS l ON l.subject_id = w.outlet_id
+),
+wanted_history AS (
+    SELECT f.outlet_id, f.sku_id,
+           sum(f.quantity) / :history_months AS quantity, sum(f.value) / :history_months AS value
+    FROM ({sales}) AS f
+    GROUP BY f.outlet_id, f.sku_id
+),"""
+
 # Expected monthly sales SKU by SKU, for the subjects of ``{wanted}`` (a CTE with outlet_id)
 # and the SKUs of ``{skus}`` (a CTE with sku_id).
-EXPECTED_SKU = """
+EXPECTED_SKU = """{history_of}
 expected_sku AS (
     SELECT l.subject_id AS outlet_id, h.sku_id,
            sum(h.quantity) / c.n AS quantity, sum(h.value) / c.n AS value
     FROM {wanted} AS w
     JOIN lookalike AS l ON l.subject_id = w.outlet_id
     JOIN lookalike_count AS c ON c.subject_id = l.subject_id
-    JOIN lookalike_history AS h ON h.outlet_id = l.outlet_id
+    JOIN {history} AS h ON h.outlet_id = l.outlet_id
     JOIN {skus} AS k ON k.sku_id = h.sku_id
     GROUP BY l.subject_id, h.sku_id, c.n
     UNION ALL
@@ -127,18 +332,110 @@ expected_sku AS (
 )"""
 
 
-def lookalikes(subjects: str) -> str:
+def _history(sales: str) -> str:
+    return sources.sales(sales, "history_start", "start", few=True)
+
+
+def lookalikes(subjects: str, *, held: bool = False) -> str:
     """CTEs ``lookalike`` … ``expectation`` for the subjects CTE (needs ``tree``).
 
-    Binds :radius_m, :neighbours, :visible, :history_months, :history_start(_ts), :start(_ts).
+    Binds :radius_m, :neighbours, :visible, :history_months, :history_start(_ts), :start(_ts);
+    ``held`` (what the rollup holds where it holds, the rest from the facts) also :use_rollup
+    and :timezone.
     """
+    if not held:
+        return LOOKALIKES.format(
+            subjects=subjects,
+            lookalike=FOUND.format(subjects=subjects, nearest=NEAREST),
+            history=FOUND_HISTORY.format(
+                sales=sources.sales("lookalike_outlet", "history_start", "start")
+            ),
+            channel=FOUND_CHANNEL.format(
+                sales=sources.sales("channel_outlet", "history_start", "start")
+            ),
+        )
     return LOOKALIKES.format(
         subjects=subjects,
-        lookalike_sales=sources.sales("lookalike_outlet", "history_start", "start"),
-        channel_sales=sources.sales("channel_outlet", "history_start", "start"),
+        lookalike=HELD.format(subjects=subjects, nearest=NEAREST),
+        history=HELD_HISTORY.format(
+            written=HISTORY_WRITTEN,
+            holds=HISTORY_HOLDS.format(territory="o.territory_id"),
+            sales=_history("lookalike_found"),
+        ),
+        channel=HELD_CHANNEL.format(
+            holds=HISTORY_HOLDS.format(territory="tree.id"), sales=_history("channel_found")
+        ),
     )
 
 
-def expected_sku(subjects: str, wanted: str, skus: str) -> str:
+def expected_sku(subjects: str, wanted: str, skus: str, *, held: bool = False) -> str:
     """CTE ``expected_sku(outlet_id, sku_id, quantity, value)``, after ``lookalikes``."""
-    return EXPECTED_SKU.format(subjects=subjects, wanted=wanted, skus=skus)
+    if not held:
+        history_of, history = "", "lookalike_history"
+    else:
+        history_of = WANTED_HISTORY.format(wanted=wanted, sales=_history("wanted_outlet"))
+        history = "wanted_history"
+    return EXPECTED_SKU.format(
+        subjects=subjects, wanted=wanted, skus=skus, history_of=history_of, history=history
+    )
+
+
+# The rollup's side. Claiming the marks and finding the prospects of their channel and class
+# within the radius of them (every prospect whose reach they may be in) is one statement: a mark
+# committed after it stays for the next refresh, and until then its prospects' lookalikes are
+# found afresh by every question.
+CLAIM = text("""
+WITH claimed AS (DELETE FROM planning_outlet_mark RETURNING location, channel, outlet_class)
+SELECT DISTINCT p.id
+FROM claimed AS m
+JOIN outlet AS p
+    ON ST_DWithin(geography(p.location), geography(m.location), :radius_m * 1.01, false)
+WHERE p.status = 'prospect' AND p.channel = m.channel AND p.outlet_class = m.outlet_class
+""")
+
+# Those prospects' rows go, and those of outlets that are no longer prospects (or no more).
+CLEAR = text("""
+DELETE FROM planning_lookalike AS p
+WHERE CAST(:full AS boolean) OR p.subject_id = ANY(CAST(:subjects AS uuid[]))
+   OR NOT EXISTS (SELECT 1 FROM outlet AS o WHERE o.id = p.subject_id AND o.status = 'prospect')
+""")
+
+FILL = text(f"""
+WITH subject AS (
+    SELECT o.id AS outlet_id, o.channel, o.outlet_class, o.location
+    FROM outlet AS o
+    WHERE o.status = 'prospect'
+      AND (CAST(:full AS boolean) OR o.id = ANY(CAST(:subjects AS uuid[])))
+)
+INSERT INTO planning_lookalike (subject_id, outlet_id, distance_m)
+SELECT s.outlet_id, n.outlet_id, n.distance_m
+FROM subject AS s CROSS JOIN LATERAL ({NEAREST}) AS n
+""")
+
+STORED = text("""
+SELECT 1 FROM planning_lookalike_snapshot WHERE radius_m = :radius_m AND neighbours = :neighbours
+""")
+
+SNAPSHOT = text("""
+INSERT INTO planning_lookalike_snapshot (radius_m, neighbours, refreshed_at)
+VALUES (:radius_m, :neighbours, now())
+ON CONFLICT (radius_m, neighbours) DO UPDATE SET refreshed_at = excluded.refreshed_at
+""")
+
+
+def refresh_lookalikes(session: Session) -> int | None:
+    """Find the lookalikes of the prospects near the outlets written since the last refresh.
+
+    All of them when none are stored for the default radius and count. Returns how many
+    prospects were looked at, None for all. Flushes, never commits.
+    """
+    params: dict[str, Any] = {"radius_m": RADIUS_M, "neighbours": NEIGHBOURS, "visible": None}
+    full = session.execute(STORED, params).first() is None
+    subjects: list[uuid.UUID] = list(session.scalars(CLAIM, params))
+    if full:
+        session.execute(text("DELETE FROM planning_lookalike_snapshot"))
+    params |= {"full": full, "subjects": subjects}
+    session.execute(CLEAR, params)
+    session.execute(FILL, params)
+    session.execute(SNAPSHOT, params)
+    return None if full else len(subjects)

@@ -33,28 +33,35 @@ subject AS (
 
 
 def prospects(subjects: str = "subject") -> str:
-    """CTEs ``subject`` (the territory's prospects) … ``expectation`` (needs ``tree``)."""
-    return PROSPECTS.format(lookalikes=lookalikes(subjects))
+    """CTEs ``subject`` (the territory's prospects) … ``expectation`` (needs ``tree``).
 
+    What the planning rollup holds is read where it holds (see lookalikes.lookalikes).
+    """
+    return PROSPECTS.format(lookalikes=lookalikes(subjects, held=True))
+
+
+# The nearest served outlet of ``s``, a row of (outlet_id, location).
+NEAREST_SERVED = """
+SELECT CAST(ST_Distance(geography(c.location), geography(s.location)) AS numeric) AS distance_m
+FROM outlet AS c
+WHERE c.id <> s.outlet_id AND {served}
+ORDER BY geography(c.location) <-> geography(s.location)
+LIMIT 1"""
 
 STATEMENT = """
 WITH RECURSIVE
 {tree},
 {prospects},
+-- The distance to serve ranks every prospect when serving costs something; when it is free,
+-- it is only shown, and found for the rows shown only (a KNN walk per prospect).
 nearest AS (
     SELECT s.outlet_id, n.distance_m
     FROM subject AS s
-    CROSS JOIN LATERAL (
-        SELECT CAST(ST_Distance(geography(c.location), geography(s.location)) AS numeric)
-                   AS distance_m
-        FROM outlet AS c
-        WHERE c.id <> s.outlet_id AND {served}
-        ORDER BY geography(c.location) <-> geography(s.location)
-        LIMIT 1
-    ) AS n
+    CROSS JOIN LATERAL ({nearest}) AS n
+    WHERE CAST(:cost_per_km AS numeric) > 0
 ),
 ranked AS (
-    SELECT e.*, n.distance_m AS nearest_covered_m,
+    SELECT e.*,
            round(coalesce(n.distance_m, 0) / 1000 * :cost_per_km, 2) AS serve_cost,
            round(e.value - coalesce(n.distance_m, 0) / 1000 * :cost_per_km, 2) AS uplift
     FROM expectation AS e
@@ -63,49 +70,69 @@ ranked AS (
     ORDER BY uplift DESC, o.code
     LIMIT :limit
 ),
--- Served outlets nearby, counted for the rows shown only, against the set of outlets with a
--- completed visit found once (within a city's radius, thousands of outlets per prospect).
+shown AS MATERIALIZED (
+    SELECT r.outlet_id, o.location, geography(o.location) AS place
+    FROM ranked AS r JOIN outlet AS o ON o.id = r.outlet_id
+),
+shown_nearest AS (
+    SELECT s.outlet_id, n.distance_m
+    FROM shown AS s CROSS JOIN LATERAL ({nearest}) AS n
+),
+-- Served outlets nearby, counted for the rows shown only: the outlets with a completed visit
+-- are found once, with their geography, and each shown row checks them all (a few thousand
+-- per row) instead of walking the index over every outlet of a city's radius.
 served_outlet AS MATERIALIZED (
-    SELECT DISTINCT v.outlet_id FROM visit AS v
-    WHERE v.ended_at IS NOT NULL AND v.started_at >= :history_start_ts AND v.started_at < :cut_ts
+    SELECT c.id, geography(c.location) AS place
+    FROM outlet AS c
+    WHERE c.status = 'active'
+      AND (CAST(:visible AS uuid[]) IS NULL OR c.territory_id = ANY(CAST(:visible AS uuid[])))
+      AND c.id IN (SELECT v.outlet_id FROM visit AS v
+                   WHERE v.ended_at IS NOT NULL AND v.started_at >= :history_start_ts
+                     AND v.started_at < :cut_ts)
 ),
 nearby AS (
-    SELECT r.outlet_id, count(*) AS covered_nearby
-    FROM ranked AS r
-    JOIN outlet AS o ON o.id = r.outlet_id
+    SELECT s.outlet_id, count(*) AS covered_nearby
+    FROM shown AS s
     -- On the sphere (use_spheroid false): a count needs no millimetres, and it is 2x cheaper.
-    JOIN outlet AS c ON ST_DWithin(geography(c.location), geography(o.location), :radius_m, false)
-    JOIN served_outlet AS v ON v.outlet_id = c.id
-    WHERE c.id <> o.id AND c.status = 'active'
-      AND (CAST(:visible AS uuid[]) IS NULL OR c.territory_id = ANY(CAST(:visible AS uuid[])))
-    GROUP BY r.outlet_id
+    JOIN served_outlet AS c ON ST_DWithin(c.place, s.place, :radius_m, false)
+    WHERE c.id <> s.outlet_id
+    GROUP BY s.outlet_id
+),
+shown_lookalike AS (
+    SELECT l.subject_id,
+           json_agg(json_build_object(
+               'outlet_id', a.id, 'code', a.code, 'name', a.name,
+               'distance_m', round(l.distance_m, 1),
+               'monthly_value', round(coalesce(h.value, 0), 2),
+               'monthly_quantity', round(coalesce(h.quantity, 0), 3),
+               'skus', coalesce(h.skus, 0)) ORDER BY l.distance_m, a.code) AS lookalikes
+    FROM shown AS s
+    JOIN lookalike AS l ON l.subject_id = s.outlet_id
+    JOIN outlet AS a ON a.id = l.outlet_id
+    LEFT JOIN lookalike_month AS h ON h.outlet_id = l.outlet_id
+    GROUP BY l.subject_id
 )
 SELECT o.id, o.code, o.name, o.channel, o.outlet_class, o.territory_id,
        ST_X(o.location) AS lon, ST_Y(o.location) AS lat,
        r.basis, round(r.value, 2) AS expected_value, round(r.quantity, 3) AS expected_quantity,
        round(r.skus, 2) AS expected_skus,
        CASE WHEN r.skus > 0 THEN round(r.value / r.skus, 2) END AS expected_ros_value,
-       round(r.nearest_covered_m, 1) AS nearest_covered_m,
+       round(sn.distance_m, 1) AS nearest_covered_m,
        coalesce(nb.covered_nearby, 0) AS covered_nearby,
-       r.serve_cost, r.uplift,
-       coalesce((
-           SELECT json_agg(json_build_object(
-               'outlet_id', a.id, 'code', a.code, 'name', a.name,
-               'distance_m', round(l.distance_m, 1),
-               'monthly_value', round(coalesce(h.value, 0), 2),
-               'monthly_quantity', round(coalesce(h.quantity, 0), 3),
-               'skus', coalesce(h.skus, 0)) ORDER BY l.distance_m, a.code)
-           FROM lookalike AS l
-           JOIN outlet AS a ON a.id = l.outlet_id
-           LEFT JOIN lookalike_month AS h ON h.outlet_id = l.outlet_id
-           WHERE l.subject_id = o.id), '[]') AS lookalikes
+       r.serve_cost, r.uplift, coalesce(sl.lookalikes, '[]') AS lookalikes
 FROM ranked AS r
 JOIN outlet AS o ON o.id = r.outlet_id
+LEFT JOIN shown_nearest AS sn ON sn.outlet_id = r.outlet_id
 LEFT JOIN nearby AS nb ON nb.outlet_id = r.outlet_id
+LEFT JOIN shown_lookalike AS sl ON sl.subject_id = r.outlet_id
 ORDER BY r.uplift DESC, o.code
 """
 
-QUERY = text(STATEMENT.format(tree=sources.TREE, prospects=prospects(), served=SERVED))
+QUERY = text(
+    STATEMENT.format(
+        tree=sources.TREE, prospects=prospects(), nearest=NEAREST_SERVED.format(served=SERVED)
+    )
+)
 
 
 class Lookalike(BaseModel):
@@ -170,10 +197,16 @@ def _explain(row: dict[str, Any], radius_m: float) -> str:
 
 
 def parameters(
-    frame: Frame, options: OpportunityOptions, visible: list[uuid.UUID] | None
+    frame: Frame,
+    options: OpportunityOptions,
+    visible: list[uuid.UUID] | None,
+    *,
+    use_rollup: bool = True,
 ) -> dict[str, Any]:
     return {
         **frame.params(),
+        "timezone": frame.zone.key,
+        "use_rollup": use_rollup,
         "limit": options.limit,
         "radius_m": options.radius_m,
         "neighbours": options.neighbours,
@@ -183,11 +216,21 @@ def parameters(
 
 
 def opportunities(
-    session: Session, frame: Frame, options: OpportunityOptions, visible: list[uuid.UUID] | None
+    session: Session,
+    frame: Frame,
+    options: OpportunityOptions,
+    visible: list[uuid.UUID] | None,
+    *,
+    use_rollup: bool = True,
 ) -> list[Opportunity]:
-    """The territory's prospects, best first, each with the lookalikes behind its figure."""
+    """The territory's prospects, best first, each with the lookalikes behind its figure.
+
+    What the planning rollup holds is read where it still holds; ``use_rollup`` False finds
+    everything from the facts. The figures are the same either way.
+    """
     sources.analytic(session)
-    rows = session.execute(QUERY, parameters(frame, options, visible)).mappings().all()
+    params = parameters(frame, options, visible, use_rollup=use_rollup)
+    rows = session.execute(QUERY, params).mappings().all()
     return [
         Opportunity.model_validate(
             {
