@@ -28,11 +28,16 @@ from vision.shelf import ShelfKpis, shelf_kpis
 from vision.types import CLASS_ID, CLASSES, Detections
 
 DetectFn = Callable[[Image.Image], Detections]
-"""A detector: an RGB image (already oriented) to boxes in that image's pixels."""
+"""A detector: an RGB image (already oriented) to boxes in that image's pixels. One that
+also has a `shrunk(image) -> image` method (`vision.detect.Detector`) is handed the photo
+as its input will hold it, resampled once for detection and recognition alike."""
 UNKNOWN = "unknown"
 """The `sku` of a product the catalogue does not hold, in the JSON form."""
 MIN_DETECT_SIDE = 32
 """Photos with a shorter side than this are not worth detecting in (flagged instead)."""
+MIN_CROP_SIDE = 1280
+"""Products are cut from the detector's copy of the photo where its longer side is at
+least this (the scale recognition was measured at), else from the decoded photo."""
 
 
 @dataclass(frozen=True)
@@ -163,19 +168,21 @@ def class_map(names: tuple[str, ...]) -> NDArray[np.int64]:
     return np.array([CLASS_ID.get(name, -1) for name in names], np.int64)
 
 
-def _onnx_detector(path: str | Path, threads: int) -> DetectFn:
-    from vision.detect import Detector  # onnxruntime session: only when actually used
+class _OnnxDetector:
+    """An ONNX `Detector` with its classes mapped to ours, as a `DetectFn`."""
 
-    detector = Detector(path, threads=threads)
-    mapping = class_map(detector.classes)
+    def __init__(self, path: str | Path, threads: int) -> None:
+        from vision.detect import Detector  # onnxruntime session: only when actually used
 
-    def detect(image: Image.Image) -> Detections:
-        found = detector(image)
-        ours = mapping[np.clip(found.class_id, 0, len(mapping) - 1)]
-        keep = (found.class_id < len(mapping)) & (ours >= 0)
+        self.detector = Detector(path, threads=threads)
+        self.mapping = class_map(self.detector.classes)
+        self.shrunk = self.detector.shrunk
+
+    def __call__(self, image: Image.Image) -> Detections:
+        found = self.detector(image)
+        ours = self.mapping[np.clip(found.class_id, 0, len(self.mapping) - 1)]
+        keep = (found.class_id < len(self.mapping)) & (ours >= 0)
         return Detections(found.xyxy[keep], ours[keep], found.score[keep])
-
-    return detect
 
 
 class Analyser:
@@ -205,7 +212,7 @@ class Analyser:
             else CatalogueIndex.from_dir(catalogue)
         )
         if isinstance(detector, str | Path):
-            self.detect: DetectFn = _onnx_detector(detector, threads)
+            self.detect: DetectFn = _OnnxDetector(detector, threads)
             version = detector_version or file_version(detector)
         else:
             self.detect = detector
@@ -217,6 +224,9 @@ class Analyser:
             "recogniser": RECOGNISER_VERSION,
             "catalogue": catalogue_version(self.index),
         }
+        self.shrink: Callable[[Image.Image], Image.Image] | None = getattr(
+            self.detect, "shrunk", None
+        )
 
     def __call__(self, data: bytes | str | Path | Image.Image) -> ShelfAnalysis:
         """Analyse one photo.
@@ -227,40 +237,13 @@ class Analyser:
         clock = _Clock()
         photo = decode(data)
         clock.lap("decode")
-        found = self._detect(photo)
+        seen, found = self._detect(photo)
         clock.lap("detect")
         products = np.flatnonzero(found.class_id == CLASS_ID["product"])
-        rec = recognise(photo.image, found.xyxy[products], self.index)
+        source = seen if max(seen.size) >= MIN_CROP_SIDE else photo.image
+        rec = recognise(source, found.xyxy[products] * _scale(source, seen), self.index)
         clock.lap("recognise")
-        return self._measure(photo, found, products, rec, clock)
-
-    def _detect(self, photo: Decoded) -> Detections:
-        if min(photo.image.size) < MIN_DETECT_SIDE:
-            return Detections.empty()
-        return self.detect(photo.image)
-
-    def _measure(
-        self,
-        photo: Decoded,
-        found: Detections,
-        products: NDArray[np.intp],
-        rec: Recognition,
-        clock: _Clock,
-    ) -> ShelfAnalysis:
-        n = len(found)
-        sku: list[str | None] = [None] * n
-        brand: list[str | None] = [None] * n
-        score = np.full(n, np.nan, np.float32)
-        for j, i in enumerate(products.tolist()):
-            sku[i], brand[i], score[i] = rec.sku[j], rec.brand[j], rec.score[j]
-        sx, sy = photo.scale
-        full = np.clip(
-            found.xyxy * np.array([sx, sy, sx, sy], np.float32),
-            0,
-            np.array(photo.size * 2, np.float32),
-        ).astype(np.float32)
-        dets = Detections(full, found.class_id, found.score, tuple(sku))
-        kpis = shelf_kpis(full, found.class_id, sku, brand)
+        dets, score, brand, kpis = _measure(photo, seen, found, products, rec)
         clock.lap("measure")
         grey = work_copy(photo.image)
         quality = assess_grey(np.asarray(grey, np.float32), photo.size, products=len(products))
@@ -271,13 +254,48 @@ class Analyser:
             height=photo.size[1],
             detections=dets,
             sku_score=score,
-            brand=tuple(brand),
+            brand=brand,
             kpis=kpis,
             quality=quality,
             phash=hashed,
             model=dict(self.model),
             timings_ms=clock.laps(),
         )
+
+    def _detect(self, photo: Decoded) -> tuple[Image.Image, Detections]:
+        """The image the detector saw, and its boxes in that image's pixels."""
+        if min(photo.image.size) < MIN_DETECT_SIDE:
+            return photo.image, Detections.empty()
+        seen = self.shrink(photo.image) if self.shrink else photo.image
+        return seen, self.detect(seen)
+
+
+def _measure(
+    photo: Decoded,
+    seen: Image.Image,
+    found: Detections,
+    products: NDArray[np.intp],
+    rec: Recognition,
+) -> tuple[Detections, NDArray[np.float32], tuple[str | None, ...], ShelfKpis]:
+    """From boxes in the pixels of `seen` and their products' recognition: detections in
+    the full photo's pixels with SKUs, SKU score and brand per box, and the shelf KPIs."""
+    n = len(found)
+    sku: list[str | None] = [None] * n
+    brand: list[str | None] = [None] * n
+    score = np.full(n, np.nan, np.float32)
+    for j, i in enumerate(products.tolist()):
+        sku[i], brand[i], score[i] = rec.sku[j], rec.brand[j], rec.score[j]
+    limit = np.array(photo.size * 2, np.float32)
+    full = np.clip(found.xyxy * _scale(photo.size, seen), 0, limit).astype(np.float32)
+    kpis = shelf_kpis(full, found.class_id, sku, brand)
+    return Detections(full, found.class_id, found.score, tuple(sku)), score, tuple(brand), kpis
+
+
+def _scale(to: Image.Image | tuple[int, int], image: Image.Image) -> NDArray[np.float32]:
+    """Multiplier of xyxy boxes in `image`'s pixels to pixels of `to` (an image or a size)."""
+    w, h = to.size if isinstance(to, Image.Image) else to
+    sx, sy = w / image.width, h / image.height
+    return np.array([sx, sy, sx, sy], np.float32)
 
 
 class _Clock:

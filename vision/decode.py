@@ -25,6 +25,7 @@ MAX_PIXELS = 80_000_000
 """Photos declaring more pixels are refused before decoding (50 MP phone photos pass;
 Pillow itself warns from about 89 MP)."""
 _QUARTER_TURNS = frozenset({5, 6, 7, 8})
+_TURNS = frozenset({2, 3, 4, 5, 6, 7, 8})
 
 
 class BadImage(ValueError):
@@ -48,7 +49,8 @@ class Decoded:
     """A photo ready for analysis.
 
     Attributes:
-        image: RGB, EXIF orientation applied, possibly reduced (JPEG draft decoding).
+        image: RGB, EXIF orientation applied, possibly reduced (JPEG draft decoding);
+            a given image itself where it is already upright RGB.
         size: (width, height) of the full photo after EXIF orientation.
     """
 
@@ -106,8 +108,9 @@ def decode(
         if min_side and image.format == "JPEG":
             image.draft("RGB", (min_side, min_side))
         image.load()
-        oriented = ImageOps.exif_transpose(image)
-        rgb = oriented.convert("RGB")
+        if image.getexif().get(0x0112, 1) in _TURNS:  # else no copy: the photo is upright
+            image = ImageOps.exif_transpose(image)
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(f"the image declares too many pixels: {exc}") from exc
     except (OSError, SyntaxError, ValueError, struct.error) as exc:

@@ -22,7 +22,9 @@ DEFAULT_INPUT_SIZE = (1280, 960)
 """(width, height) for landscape photos when the model accepts any size (portrait: swapped)."""
 
 PAD_VALUE = 114
+_PAD = np.float32(PAD_VALUE) / np.float32(255.0)
 _EXIF_SWAPS_AXES = frozenset({5, 6, 7, 8})
+_EXIF_TURNS = frozenset({2, 3, 4, 5, 6, 7, 8})
 
 
 @dataclass(frozen=True)
@@ -52,21 +54,30 @@ def input_size_for(
     return (min(w, h), max(w, h)) if image_wh[1] > image_wh[0] else (max(w, h), min(w, h))
 
 
+def upright(image: Image.Image) -> Image.Image:
+    """`image` in RGB with its EXIF orientation applied; the image itself where that
+    changes nothing (no copy of an already decoded photo)."""
+    if image.getexif().get(0x0112, 1) in _EXIF_TURNS:
+        image = ImageOps.exif_transpose(image)
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
 def open_image(data: bytes | str | Path | Image.Image, target: tuple[int, int]) -> Image.Image:
     """Decode an RGB photo, EXIF-oriented, JPEGs draft-decoded to no less than `target`.
 
     Draft decoding (DCT scaling by 1/2..1/8) keeps every side at least as large as the
-    larger side of `target`, so the letterbox still downsamples.
+    larger side of `target`, so the letterbox still downsamples. A decoded image comes
+    back as it is where it is already upright RGB.
 
     Raises:
         PIL.UnidentifiedImageError: Where the bytes are not an image.
     """
     if isinstance(data, Image.Image):
-        return ImageOps.exif_transpose(data).convert("RGB")
+        return upright(data)
     image = Image.open(io.BytesIO(data) if isinstance(data, bytes) else data)
     side = max(target)
     image.draft("RGB", (side, side))
-    return ImageOps.exif_transpose(image).convert("RGB")
+    return upright(image)
 
 
 def original_size(data: bytes | str | Path | Image.Image) -> tuple[int, int]:
@@ -82,6 +93,17 @@ def original_size(data: bytes | str | Path | Image.Image) -> tuple[int, int]:
     return w, h
 
 
+def fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """`image` resized (bilinear) to fit in `size` (width, height) keeping its aspect, as
+    `letterbox` places it; the image itself where it already fits exactly."""
+    w, h = image.size
+    k = min(size[0] / w, size[1] / h)
+    new_size = (max(1, round(w * k)), max(1, round(h * k)))
+    if new_size == (w, h):
+        return image
+    return image.resize(new_size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+
+
 def letterbox(
     image: Image.Image, size: tuple[int, int], original: tuple[int, int] | None = None
 ) -> Letterbox:
@@ -93,14 +115,15 @@ def letterbox(
         original: The photo's full (width, height) when `image` is a reduced decode.
     """
     original = original or image.size
-    w, h = image.size
-    fit = min(size[0] / w, size[1] / h)
-    new_w, new_h = max(1, round(w * fit)), max(1, round(h * fit))
-    resized = image.resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    resized = fit(image, size)
+    new_w, new_h = resized.size
     pad = ((size[0] - new_w) // 2, (size[1] - new_h) // 2)
-    canvas = np.full((size[1], size[0], 3), PAD_VALUE, np.uint8)
-    canvas[pad[1] : pad[1] + new_h, pad[0] : pad[0] + new_w] = np.asarray(resized)
-    batch = (canvas.transpose(2, 0, 1)[None].astype(np.float32)) / np.float32(255.0)
+    batch = np.full((1, 3, size[1], size[0]), _PAD, np.float32)
+    # channels split while still uint8, then one contiguous (SIMD) division straight into
+    # the batch: no uint8 canvas, no float copy of the whole input
+    planes = np.ascontiguousarray(np.asarray(resized).transpose(2, 0, 1))
+    photo = batch[0, :, pad[1] : pad[1] + new_h, pad[0] : pad[0] + new_w]
+    np.divide(planes, np.float32(255.0), out=photo)
     return Letterbox(batch, new_w / original[0], pad, original)
 
 
@@ -142,20 +165,42 @@ def box_iou_matrix(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np
     return iou
 
 
-def _greedy_block(suppresses: NDArray[np.bool_], alive: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """Greedy NMS inside one score-sorted block.
+def _pair_iou(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
+    """IoU of xyxy boxes (P, 4) and (P, 4), row by row -> (P,); the arithmetic of
+    `box_iou_matrix`, so both give the same float32 values."""
+    w = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
+    h = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
+    inter = w * h
+    areas = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    iou: NDArray[np.float32] = inter / np.maximum(areas - inter, 1e-9)
+    return iou
 
-    `suppresses[i, j]` (i < j) says box i would drop box j. Box j is kept when alive and
-    no kept earlier box suppresses it; that triangular system has one solution, reached
-    by iterating from `alive` (after t rounds the first t boxes are final; overlap chains
-    are short, so a few rounds suffice).
+
+def _overlapping(
+    boxes: NDArray[np.float32], iou: float, chunk: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Pairs (i, j) of boxes overlapping by more than `iou`, from a sweep along x.
+
+    Sorted by left edge, box i can only overlap the boxes after it that start before its
+    right edge; only those pairs are measured, `chunk` pairs at a time (memory).
     """
-    keep = alive
-    while True:
-        new = alive & ~(suppresses & keep[:, None]).any(0)
-        if np.array_equal(new, keep):
-            return keep
-        keep = new
+    by_x = np.argsort(boxes[:, 0], kind="stable")
+    b = boxes[by_x]
+    n = len(b)
+    ends = np.searchsorted(b[:, 0], b[:, 2], side="left")
+    counts = np.maximum(ends - np.arange(1, n + 1), 0)
+    rows_per_chunk = max(1, chunk // max(int(counts.max()), 1))
+    first: list[NDArray[np.intp]] = []
+    second: list[NDArray[np.intp]] = []
+    for start in range(0, n, rows_per_chunk):
+        rows = np.arange(start, min(start + rows_per_chunk, n))
+        src = np.repeat(rows, counts[rows])
+        offset = np.cumsum(counts[rows]) - counts[rows]  # each row's first pair
+        dst = src + 1 + np.arange(len(src)) - np.repeat(offset, counts[rows])
+        hit = _pair_iou(b[src], b[dst]) > iou
+        first.append(by_x[src[hit]])
+        second.append(by_x[dst[hit]])
+    return np.concatenate(first), np.concatenate(second)
 
 
 def nms(
@@ -163,21 +208,23 @@ def nms(
     score: NDArray[np.float32],
     class_id: NDArray[np.int64],
     iou: float = 0.6,
-    block: int = 512,
+    chunk: int = 1 << 20,
 ) -> NDArray[np.int64]:
     """Class-aware greedy non-maximum suppression, no cap on the number kept.
 
     Boxes of different classes never suppress each other (each class is shifted to its
-    own region of the plane). Boxes are taken in score order, `block` at a time: a block
-    first loses the boxes that overlap an already kept box by more than `iou`, then is
-    resolved greedily within itself, all with matrix operations.
+    own region of the plane). Only pairs that overlap along x are measured (a sweep over
+    boxes sorted by left edge), so a dense shelf costs about the boxes times their
+    neighbours, not the square of the boxes. Then, best score first, a box still alive
+    drops the boxes it overlaps by more than `iou`: the same result as greedy NMS one
+    box at a time.
 
     Args:
         xyxy: (N, 4) boxes.
         score: (N,) scores.
         class_id: (N,) class ids.
         iou: Overlap above which the lower-scored box of a pair is dropped.
-        block: Boxes per block (memory is block x kept).
+        chunk: Box pairs measured at once (memory).
 
     Returns:
         Indices of kept boxes (K,), best score first.
@@ -186,19 +233,20 @@ def nms(
         return np.zeros(0, np.int64)
     span = float(np.max(xyxy) - min(float(np.min(xyxy)), 0.0)) + 1.0
     order = np.argsort(-score, kind="stable")
-    boxes = (xyxy + (class_id.astype(np.float32) * span)[:, None])[order]
-    kept: list[NDArray[np.int64]] = []
-    kept_boxes = np.zeros((0, 4), np.float32)
-    for start in range(0, len(boxes), block):
-        chunk = boxes[start : start + block]
-        alive = np.ones(len(chunk), np.bool_)
-        if len(kept_boxes):
-            alive = box_iou_matrix(chunk, kept_boxes).max(1) <= iou
-        suppresses = np.triu(box_iou_matrix(chunk, chunk) > iou, 1)
-        keep = _greedy_block(suppresses, alive)
-        kept.append(order[start : start + block][keep])
-        kept_boxes = np.concatenate([kept_boxes, chunk[keep]])
-    return np.concatenate(kept).astype(np.int64)
+    rank = np.empty(len(order), np.intp)
+    rank[order] = np.arange(len(order))
+    boxes = xyxy + (class_id.astype(np.float32) * span)[:, None]
+    i, j = _overlapping(boxes, iou, chunk)
+    winner, loser = np.minimum(rank[i], rank[j]), np.maximum(rank[i], rank[j])
+    by_winner = np.argsort(winner, kind="stable")
+    winner, loser = winner[by_winner], loser[by_winner]
+    heads, starts = np.unique(winner, return_index=True)
+    stops = np.r_[starts[1:], len(winner)][: len(starts)]
+    dropped = np.zeros(len(order), np.bool_)
+    for head, a, b in zip(heads.tolist(), starts.tolist(), stops.tolist(), strict=True):
+        if not dropped[head]:  # only a kept box suppresses
+            dropped[loser[a:b]] = True
+    return order[~dropped].astype(np.int64)
 
 
 class Detector:
@@ -227,6 +275,15 @@ class Detector:
         self.input_size: tuple[int, int] = (int(size[0]), int(size[1]))
         self.classes: tuple[str, ...] = tuple(classes or meta.get("classes") or CLASSES)
 
+    def shrunk(self, image: Image.Image) -> Image.Image:
+        """An upright RGB `image` resized down as the model's input will hold it, or the
+        image itself where it is not larger. Detecting in the copy gives the same boxes,
+        in its own pixels, without resampling the photo a second time."""
+        size = input_size_for(image.size, self.model.input_hw, self.input_size)
+        if image.width <= size[0] and image.height <= size[1]:
+            return image
+        return fit(image, size)
+
     def __call__(
         self,
         image: bytes | str | Path | Image.Image,
@@ -244,7 +301,7 @@ class Detector:
         full = original_size(image)
         size = input_size_for(full, self.model.input_hw, self.input_size)
         decoded = open_image(image, size)
-        boxed = letterbox(decoded, size, full)
+        boxed = letterbox(self.shrunk(decoded), size, full)
         (output,) = self.model.run(boxed.batch)[:1]
         xyxy, score, class_id = decode(np.asarray(output, np.float32), conf)
         if len(xyxy) == 0:

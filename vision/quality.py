@@ -63,11 +63,12 @@ class Quality:
 
 def work_copy(image: Image.Image) -> Image.Image:
     """The photo in grey ("L"), long side at most `WORK_SIDE`: what the measures read."""
+    grey = image.convert("L")  # first: one channel to resample instead of three
     k = WORK_SIDE / max(image.size)
     if k < 1:
         size = (max(round(image.width * k), 1), max(round(image.height * k), 1))
-        image = image.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
-    return image.convert("L")
+        grey = grey.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+    return grey
 
 
 def grey_work_copy(image: Image.Image) -> NDArray[np.float32]:

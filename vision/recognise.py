@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +117,26 @@ class CatalogueIndex:
         images = [[_load(folder / name) for name in e.images] for e in entries]
         return cls.from_images(entries, images)
 
+    @cached_property
+    def brands(self) -> NDArray[np.str_]:
+        """Brand per entry (E,)."""
+        return np.array([e.brand for e in self.entries], np.str_)
+
+    @cached_property
+    def views(self) -> NDArray[np.intp]:
+        """Start and stop of each entry's views in `features` and `fine` (E, 2)."""
+        ids = np.arange(len(self.entries))
+        first = np.searchsorted(self.owner, ids, "left")
+        return np.stack([first, np.searchsorted(self.owner, ids, "right")], 1)
+
+    @cached_property
+    def norms(self) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Squared norms of the coarse and fine view descriptors, (R,) each."""
+        return (
+            np.einsum("rd,rd->r", self.features, self.features),
+            np.einsum("rd,rd->r", self.fine, self.fine),
+        )
+
     @property
     def skus(self) -> tuple[str, ...]:
         """SKU id per entry."""
@@ -159,13 +180,26 @@ class Recognition:
         return len(self.entry)
 
 
+def _sq_distances(
+    features: NDArray[np.float32],
+    features_sq: NDArray[np.float32],
+    refs: NDArray[np.float32],
+    refs_sq: NDArray[np.float32],
+) -> NDArray[np.float32]:
+    """Mean squared distances (N, R) of descriptors (N, D) to views (R, D), given the
+    squared norms of both."""
+    d2 = features_sq[:, None] - 2.0 * (features @ refs.T) + refs_sq[None]
+    mean = np.maximum(d2, 0.0) / np.float32(features.shape[1])
+    return mean.astype(np.float32, copy=False)  # float32 already: no copy
+
+
 def sku_distances(
     features: NDArray[np.float32],
     refs: NDArray[np.float32],
     owner: NDArray[np.int64],
     n_entries: int,
     *,
-    blas: bool = True,
+    refs_sq: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
     """Mean squared distance of each descriptor to the nearest view of each entry.
 
@@ -174,8 +208,7 @@ def sku_distances(
         refs: Reference view descriptors (R, D).
         owner: Entry of each view (R,), non-decreasing.
         n_entries: Number of entries E.
-        blas: Use a BLAS matrix product; else numpy's own loops, which never wake
-            BLAS threads (cheaper for small blocks on a busy machine).
+        refs_sq: Squared norms of `refs` (R,), where already known.
 
     Returns:
         float32 of shape (N, E); +inf for entries without reference views.
@@ -184,16 +217,22 @@ def sku_distances(
     out = np.full((n, n_entries), np.inf, np.float32)
     if n == 0 or len(refs) == 0:
         return out
-    dot = features @ refs.T if blas else np.einsum("nd,rd->nr", features, refs)
-    d2 = (
-        np.einsum("nd,nd->n", features, features)[:, None]
-        - 2.0 * dot
-        + np.einsum("rd,rd->r", refs, refs)[None]
-    )
-    d2 = np.maximum(d2, 0.0) / np.float32(features.shape[1])
+    if refs_sq is None:
+        refs_sq = np.einsum("rd,rd->r", refs, refs)
+    d2 = _sq_distances(features, np.einsum("nd,nd->n", features, features), refs, refs_sq)
     starts = np.flatnonzero(np.r_[True, np.diff(owner) != 0])
     out[:, owner[starts]] = np.minimum.reduceat(d2, starts, axis=1)
     return out
+
+
+def _close(coarse: NDArray[np.float32], brands: NDArray[np.str_]) -> NDArray[np.bool_]:
+    """(N, E): the SKUs of each crop's nearest brand within `TIE_MARGIN` of its nearest
+    SKU on the coarse grid; the candidates `tie_break` chooses from."""
+    nearest = coarse.argmin(1)
+    best = coarse[np.arange(len(coarse)), nearest]
+    same_brand = brands[None, :] == brands[nearest][:, None]
+    close: NDArray[np.bool_] = same_brand & (coarse <= best[:, None] + TIE_MARGIN)
+    return close
 
 
 def tie_break(
@@ -210,10 +249,7 @@ def tie_break(
         Chosen entry (N,), and the combined distance of the second-best candidate minus
         the chosen one's (N,), +inf where the brand has no other candidate.
     """
-    nearest = coarse.argmin(1)
-    best = coarse[np.arange(len(coarse)), nearest]
-    close = (brands[None, :] == brands[nearest][:, None]) & (coarse <= best[:, None] + TIE_MARGIN)
-    combined = np.where(close, coarse + FINE_WEIGHT * fine, np.inf)
+    combined = np.where(_close(coarse, brands), coarse + FINE_WEIGHT * fine, np.inf)
     if combined.shape[1] < 2:
         return combined.argmin(1), np.full(len(coarse), np.inf, np.float32)
     two = np.partition(combined, 1, axis=1)[:, :2]
@@ -222,30 +258,44 @@ def tie_break(
     return combined.argmin(1), lead.astype(np.float32)
 
 
+def fine_distances(
+    features: NDArray[np.float32], coarse: NDArray[np.float32], index: CatalogueIndex
+) -> NDArray[np.float32]:
+    """Fine-grid SKU distances (N, E) of fine descriptors (N, FINE_DIM), computed only
+    where `tie_break` reads them (`_close`: a few variants per crop), +inf elsewhere.
+
+    One small matrix product per candidate SKU, over the crops that have it: a few
+    times fewer products than all of the nearest brand's views, and each below the
+    size at which OpenBLAS wakes its threads.
+    """
+    fine = np.full_like(coarse, np.inf)
+    skus, crops = np.nonzero(_close(coarse, index.brands).T)  # grouped by SKU
+    heads, starts = np.unique(skus, return_index=True)
+    stops = np.r_[starts[1:], len(skus)][: len(starts)]
+    features_sq = np.einsum("nd,nd->n", features, features)
+    refs_sq = index.norms[1]
+    for sku, a, b in zip(heads.tolist(), starts.tolist(), stops.tolist(), strict=True):
+        rows = crops[a:b]
+        v0, v1 = index.views[sku]
+        d2 = _sq_distances(features[rows], features_sq[rows], index.fine[v0:v1], refs_sq[v0:v1])
+        fine[rows, sku] = d2.min(1)
+    return fine
+
+
 def distances(
     pixels: NDArray[np.uint8], index: CatalogueIndex
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Coarse and fine SKU distances (N, E) of crops (N, CROP, CROP, 3).
 
-    Fine distances are computed only to the SKUs of each crop's nearest brand on the
-    coarse grid (the only ones `tie_break` looks at) and are +inf elsewhere.
+    Fine distances are computed only where `tie_break` looks at them (`fine_distances`)
+    and are +inf elsewhere.
     """
     coarse_f, fine_f = describe(pixels)
     e = len(index.entries)
-    coarse = sku_distances(coarse_f, index.features, index.owner, e)
-    fine = np.full_like(coarse, np.inf)
+    coarse = sku_distances(coarse_f, index.features, index.owner, e, refs_sq=index.norms[0])
     if len(coarse) == 0 or not np.isfinite(coarse).any():
-        return coarse, fine
-    brands = np.array([entry.brand for entry in index.entries])
-    nearest_brand = brands[coarse.argmin(1)]
-    view_brand = brands[index.owner]
-    for brand in np.unique(nearest_brand).tolist():
-        crops = np.flatnonzero(nearest_brand == brand)
-        views = np.flatnonzero(view_brand == brand)
-        fine[crops] = sku_distances(
-            fine_f[crops], index.fine[views], index.owner[views], e, blas=False
-        )
-    return coarse, fine
+        return coarse, np.full_like(coarse, np.inf)
+    return coarse, fine_distances(fine_f, coarse, index)
 
 
 def decide(
@@ -274,7 +324,7 @@ def decide(
         return Recognition(
             np.full(n, -1, np.int64), np.full(n, -1, np.int64), empty + np.inf, empty, none, none
         )
-    brands = np.array([e.brand for e in index.entries])
+    brands = index.brands
     nearest, lead = tie_break(coarse, fine, brands)
     rows = np.arange(n)
     best = fine[rows, nearest]

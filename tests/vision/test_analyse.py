@@ -141,6 +141,33 @@ def test_boxes_come_back_in_the_full_photo_pixels(index: CatalogueIndex) -> None
     assert result.detections.xyxy.tolist() == [[200, 200, 400, 600]]
 
 
+class Shrinking(GroundTruth):
+    """`GroundTruth` that, like `vision.detect.Detector`, shrinks photos to 1280 px first."""
+
+    def __init__(self, scene: Scene) -> None:
+        super().__init__(scene)
+        self.seen: list[tuple[int, int]] = []
+
+    def shrunk(self, image: Image.Image) -> Image.Image:
+        return image.resize((1280, 960))
+
+    def __call__(self, image: Image.Image) -> Detections:
+        self.seen.append(image.size)
+        return super().__call__(image)
+
+
+def test_a_shrinking_detector_sees_its_copy_and_boxes_come_back_in_the_photo(
+    scene: Scene, index: CatalogueIndex
+) -> None:
+    detector = Shrinking(scene)
+    big = _encode(scene.image.resize((4000, 3000)), quality=92)
+    result = Analyser(index, detector)(big)
+    assert detector.seen == [(1280, 960)]
+    truth = scene.detections().xyxy * (4000 / 1280)
+    np.testing.assert_allclose(result.detections.xyxy, truth, atol=0.01)
+    assert result.quality.products == int((scene.classes == CLASS_ID["product"]).sum())
+
+
 def test_analysis_of_a_generated_shelf(scene: Scene, index: CatalogueIndex) -> None:
     result = Analyser(index, GroundTruth(scene))(_encode(scene.image, quality=92))
     out = json.loads(json.dumps(result.to_json()))

@@ -12,7 +12,7 @@ from PIL import Image
 from vision.catalogue import CatalogueEntry
 from vision.descriptor import CROP, DIM, FINE_DIM, crop_boxes, describe, reference_views
 from vision.measure import holdout_index, measure
-from vision.recognise import CatalogueIndex, recognise
+from vision.recognise import TIE_MARGIN, CatalogueIndex, distances, recognise, sku_distances
 from vision.synth.catalogue import Catalogue
 from vision.types import CLASS_ID
 
@@ -192,3 +192,22 @@ def test_products_in_a_scene_are_matched_in_one_call(
     assert len(known) > 10
     # a shelf-ready tray hides the flavour band of one block here: 4 of 22 are a sibling
     assert sum(s == t for s, t in known) >= 0.75 * len(known)
+
+
+def test_fine_distances_only_for_the_close_variants_and_as_over_all_views(
+    catalogue: Catalogue, index: CatalogueIndex
+) -> None:
+    from vision.synth import render_shelf
+
+    scene = render_shelf(catalogue, 6, style="train", size=SIZE)
+    products = np.flatnonzero(scene.classes == CLASS_ID["product"])
+    pixels = crop_boxes(scene.image, scene.boxes[products])
+    coarse, fine = distances(pixels, index)
+    every = sku_distances(describe(pixels)[1], index.fine, index.owner, len(index.entries))
+    nearest = coarse.argmin(1)
+    brands = np.array([e.brand for e in index.entries])
+    close = (brands[None] == brands[nearest][:, None]) & (
+        coarse <= coarse.min(1, keepdims=True) + TIE_MARGIN
+    )
+    assert np.isinf(fine[~close]).all()
+    np.testing.assert_allclose(fine[close], every[close], rtol=1e-4, atol=1e-3)
