@@ -31,6 +31,7 @@ from models.settings import Settings
 # are kept open: an overflow connection, closed when returned, costs a server process each time.
 POOL_SIZE, MAX_OVERFLOW = 20, 0
 CONNECTIONS = POOL_SIZE + MAX_OVERFLOW
+CONNECT_ARGS = {"connect_timeout": 5, "application_name": "fieldsales"}
 # The async pool's connections, opened as the load needs them, beside the engine's. A request
 # waits this long for one (in the event loop), then answers 503 with Retry-After: the database
 # is down or every connection busy, and the phone is better told so than kept waiting.
@@ -45,7 +46,7 @@ def make_engine(settings: Settings) -> Engine:
         pool_pre_ping=True,
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
-        connect_args={"connect_timeout": 5, "application_name": "fieldsales"},
+        connect_args=CONNECT_ARGS,
     )
 
 
@@ -77,7 +78,7 @@ def make_async_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection[A
         open=False,
         check=idle.check,
         reset=idle.note_return,
-        kwargs={"autocommit": True, "connect_timeout": 5, "application_name": "fieldsales"},
+        kwargs={**CONNECT_ARGS, "autocommit": True},
     )
 
 

@@ -149,13 +149,18 @@ lookalike AS (
 )"""
 
 # The history months' sales of each lookalike, by SKU, and its month in all.
-FOUND_HISTORY = """
+# The history months' sales of each lookalike by SKU, per month (``{sales}``: theirs).
+LOOKALIKE_HISTORY = """
 lookalike_history AS (
     SELECT f.outlet_id, f.sku_id,
            sum(f.quantity) / :history_months AS quantity, sum(f.value) / :history_months AS value
     FROM ({sales}) AS f
     GROUP BY f.outlet_id, f.sku_id
-),
+)"""
+
+FOUND_HISTORY = (
+    LOOKALIKE_HISTORY
+    + """,
 -- Each lookalike's month: what it sells in all, and how many SKUs.
 lookalike_month AS (
     SELECT outlet_id, sum(value) AS value, sum(quantity) AS quantity,
@@ -163,6 +168,7 @@ lookalike_month AS (
     FROM lookalike_history
     GROUP BY outlet_id
 )"""
+)
 
 # Territories with a day of the history months written since the refresh (a day either side:
 # the marks' days are in the writer's time zone), or outlets changed.
@@ -184,7 +190,8 @@ HISTORY_HOLDS = """(CAST(:use_rollup AS boolean) AND {territory} IS NOT NULL
 # The month of the lookalikes whose cells hold from the rollup, of the others from the facts
 # (looked up outlet by outlet); SKU by SKU from the facts, for the others only. A cell is the
 # same sum of the same rows: every figure built on it is the same to the last digit.
-HELD_HISTORY = """{written},
+HELD_HISTORY = (
+    """{written},
 lookalike_held AS (
     SELECT u.outlet_id, o.territory_id
     FROM lookalike_outlet AS u JOIN outlet AS o ON o.id = u.outlet_id
@@ -192,13 +199,9 @@ lookalike_held AS (
 ),
 lookalike_found AS (
     SELECT outlet_id FROM lookalike_outlet EXCEPT SELECT outlet_id FROM lookalike_held
-),
-lookalike_history AS (
-    SELECT f.outlet_id, f.sku_id,
-           sum(f.quantity) / :history_months AS quantity, sum(f.value) / :history_months AS value
-    FROM ({sales}) AS f
-    GROUP BY f.outlet_id, f.sku_id
-),
+),"""
+    + LOOKALIKE_HISTORY
+    + """,
 lookalike_month AS (
     SELECT m.outlet_id, m.value, m.quantity, m.skus
     FROM lookalike_held AS h
@@ -210,20 +213,29 @@ lookalike_month AS (
     FROM lookalike_history
     GROUP BY outlet_id
 )"""
+)
 
-# Each channel's history by SKU: summed over its outlets (``selling`` those that sold it).
-FOUND_CHANNEL = """
-channel_sums AS (
+# Each outlet's history by SKU with its channel (``{sales}``: the outlets' sales).
+CHANNEL_SALES = """
     SELECT c.channel, h.sku_id, h.quantity, h.value,
            CASE WHEN h.quantity <> 0 OR h.value <> 0 THEN 1 ELSE 0 END AS selling
     FROM (SELECT f.outlet_id, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
           FROM ({sales}) AS f
           GROUP BY f.outlet_id, f.sku_id) AS h
-    JOIN channel_outlet AS c ON c.outlet_id = h.outlet_id
+    JOIN channel_outlet AS c ON c.outlet_id = h.outlet_id"""
+
+# Each channel's history by SKU: summed over its outlets (``selling`` those that sold it).
+FOUND_CHANNEL = (
+    """
+channel_sums AS ("""
+    + CHANNEL_SALES
+    + """
 )"""
+)
 
 # The same from the rollup's channel cells for the territories whose cells hold.
-HELD_CHANNEL = """
+HELD_CHANNEL = (
+    """
 channel_held AS (SELECT tree.id FROM tree WHERE {holds}),
 channel_found AS (
     SELECT c.outlet_id FROM channel_outlet AS c
@@ -234,14 +246,11 @@ channel_sums AS (
     FROM channel_held AS t
     JOIN planning_history_channel AS c ON c.month = :start AND c.territory_id = t.id
     WHERE c.channel IN (SELECT channel FROM channel_size)
-    UNION ALL
-    SELECT c.channel, h.sku_id, h.quantity, h.value,
-           CASE WHEN h.quantity <> 0 OR h.value <> 0 THEN 1 ELSE 0 END
-    FROM (SELECT f.outlet_id, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
-          FROM ({sales}) AS f
-          GROUP BY f.outlet_id, f.sku_id) AS h
-    JOIN channel_outlet AS c ON c.outlet_id = h.outlet_id
+    UNION ALL"""
+    + CHANNEL_SALES
+    + """
 )"""
+)
 
 # ``{subjects}`` names a CTE of (outlet_id, channel, outlet_class, location).
 LOOKALIKES = """
