@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vision.detector.augment import random_crop
+from vision.detector.augment import Augment, random_crop
 from vision.detector.data import Sample, parse_yolo_lines, read_annotations
 
 YOLO_CASES = [
@@ -95,3 +95,23 @@ def test_random_crop_is_deterministic_and_keeps_boxes_inside(tmp_path: Path) -> 
     assert first.image.shape == (256, 256, 3)
     np.testing.assert_array_equal(first.image, again.image)
     assert ((first.boxes >= 0) & (first.boxes <= 256)).all()
+
+
+def test_rolled_and_framed_crops_box_what_they_show(tmp_path: Path) -> None:
+    """A rolled crop's box is the hull of the rolled pack; framing keeps a display whole."""
+    pixels = np.zeros((960, 1280, 3), np.uint8)
+    pixels[300:420, 700:900] = 255  # the display: x 700-900, y 300-420
+    Image.fromarray(pixels).save(tmp_path / "x.png")
+    sample = Sample(
+        tmp_path / "x.png",
+        np.array([[700 / 1280, 300 / 960, 900 / 1280, 420 / 960]], np.float32),
+        np.array([2], np.int64),
+    )
+    framing = Augment.plain()
+    framing = Augment(**{**framing.__dict__, "focus_p": 1.0, "roll_p": 1.0, "flip_p": 0.5})
+    for seed in range(12):
+        crop = random_crop(sample, np.random.default_rng(seed), size=256, augment=framing)
+        assert crop.classes.tolist() == [2]
+        ys, xs = np.nonzero(crop.image.max(2) > 128)
+        shown = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+        np.testing.assert_allclose(crop.boxes[0], shown, atol=3)

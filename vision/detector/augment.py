@@ -1,4 +1,5 @@
-"""Training crops: images brought to inference scale, then random scale, crop, flip, colour.
+"""Training crops: images brought to inference scale, then random scale, roll, crop, flip,
+colour, and the camera's faults (glare, lens and motion blur, sensor noise, JPEG).
 
 Torch-free (numpy + Pillow). Every random choice comes from the `rng` passed in, so a
 sample is a pure function of (image, labels, rng seed): training resumes exactly.
@@ -6,11 +7,13 @@ sample is a pure function of (image, labels, rng seed): training resumes exactly
 
 from __future__ import annotations
 
+import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from vision.detector.data import Sample
 
@@ -21,6 +24,41 @@ PAD_VALUE = 114
 # Share of a box that must stay inside a crop to keep it, per class; the synthetic
 # generator drops boxes by the same rule at the photo border.
 MIN_VISIBLE = np.array([0.45, 0.5, 0.25, 0.3], np.float32)
+RARE_CLASSES = (2, 3)
+"""display and posm: under one box per photo, so crops are centred on them at times."""
+
+
+@dataclass(frozen=True)
+class Augment:
+    """How far training crops stray from the photos (probabilities and ranges).
+
+    `Augment.plain()` only scales, crops, flips and jitters colour.
+    """
+
+    scale_range: tuple[float, float] = (0.6, 1.5)
+    wide_p: float = 0.15
+    """Share of crops zoomed out to see most of the photo (displays whole, small packs)."""
+    wide_range: tuple[float, float] = (0.35, 0.6)
+    focus_p: float = 0.35
+    """Share of crops (of photos holding a display or POSM) framed around one of them."""
+    roll_p: float = 0.5
+    roll_degrees: float = 10.0
+    flip_p: float = 0.5
+    glare_p: float = 0.25
+    blur_p: float = 0.3
+    blur_radius: tuple[float, float] = (0.5, 2.2)
+    motion_p: float = 0.2
+    motion_px: tuple[int, int] = (3, 11)
+    noise_p: float = 0.3
+    noise_sigma: tuple[float, float] = (2.0, 9.0)
+    jpeg_p: float = 0.35
+    jpeg_quality: tuple[int, int] = (25, 85)
+
+    @classmethod
+    def plain(cls) -> Augment:
+        return cls(
+            wide_p=0, focus_p=0, roll_p=0, glare_p=0, blur_p=0, motion_p=0, noise_p=0, jpeg_p=0
+        )
 
 
 @dataclass(frozen=True)
@@ -61,25 +99,48 @@ def random_crop(
     sample: Sample,
     rng: np.random.Generator,
     size: int = 512,
-    scale_range: tuple[float, float] = (0.6, 1.5),
-    flip_p: float = 0.5,
+    augment: Augment = Augment(),
 ) -> Crop:
-    """A `size` x `size` crop of `sample` at a random scale around inference scale."""
+    """A `size` x `size` view of `sample` at a random scale around inference scale."""
     image, scale = _open(sample)
-    scale *= float(np.exp(rng.uniform(np.log(scale_range[0]), np.log(scale_range[1]))))
     w, h = image.size
+    boxes = sample.boxes * np.array([w, h, w, h], np.float32)
+    wide = rng.random() < augment.wide_p
+    low, high = augment.wide_range if wide else augment.scale_range
+    scale *= float(np.exp(rng.uniform(np.log(low), np.log(high))))
+    rare = np.flatnonzero(np.isin(sample.classes, RARE_CLASSES))
+    focus = None
+    if len(rare) and rng.random() < augment.focus_p:
+        focus = boxes[rare[rng.integers(len(rare))]]
+        side = float(max(focus[2] - focus[0], focus[3] - focus[1], 1.0))
+        scale = min(scale, 0.95 * size / side)
+    if scale < 0.75:  # shrink with a box filter first: the runtime's resize does not alias
+        factor = max(1, int(1 / scale))
+        image = image.reduce(factor)
+        boxes = boxes / np.float32(w / image.size[0])
+        if focus is not None:
+            focus = focus / np.float32(w / image.size[0])
+        scale *= w / image.size[0]
+        w, h = image.size
     span = size / scale  # crop side in source pixels
-    x0 = rng.uniform(min(0.0, w - span), max(0.0, w - span))
-    y0 = rng.uniform(min(0.0, h - span), max(0.0, h - span))
+    if focus is not None:  # the crop holds the whole box
+        cx = rng.uniform(focus[2] - span / 2, focus[0] + span / 2)
+        cy = rng.uniform(focus[3] - span / 2, focus[1] + span / 2)
+    else:
+        cx = rng.uniform(min(0.0, w - span), max(0.0, w - span)) + span / 2
+        cy = rng.uniform(min(0.0, h - span), max(0.0, h - span)) + span / 2
+    theta = 0.0
+    if rng.random() < augment.roll_p:
+        theta = math.radians(rng.uniform(-augment.roll_degrees, augment.roll_degrees))
+    cos, sin, half = math.cos(theta) / scale, math.sin(theta) / scale, size / 2
     crop = image.transform(
         (size, size),
-        Image.Transform.EXTENT,
-        (x0, y0, x0 + span, y0 + span),
+        Image.Transform.AFFINE,
+        (cos, -sin, cx - (cos - sin) * half, sin, cos, cy - (sin + cos) * half),
         Image.Resampling.BILINEAR,
         fillcolor=(PAD_VALUE,) * 3,
     )
-    boxes = sample.boxes * np.array([w, h, w, h], np.float32)
-    boxes = (boxes - np.array([x0, y0, x0, y0], np.float32)) * np.float32(scale)
+    boxes = _rolled_hulls(boxes, (cx, cy), theta, scale, half)
     clipped = np.clip(boxes, 0, size)
     area = np.prod(boxes[:, 2:] - boxes[:, :2], 1)
     kept_area = np.prod(np.clip(clipped[:, 2:] - clipped[:, :2], 0, None), 1)
@@ -88,11 +149,70 @@ def random_crop(
     keep = (kept_area >= min_visible * np.maximum(area, 1e-6)) & (side >= 2)
     pixels = np.asarray(crop, np.uint8)
     boxes, classes = clipped[keep], sample.classes[keep]
-    if rng.random() < flip_p:
+    if rng.random() < augment.flip_p:
         pixels = pixels[:, ::-1]
         boxes = np.stack([size - boxes[:, 2], boxes[:, 1], size - boxes[:, 0], boxes[:, 3]], 1)
-    pixels = colour_jitter(pixels, rng)
+    pixels = camera_faults(colour_jitter(pixels, rng), rng, augment)
     return Crop(np.ascontiguousarray(pixels), boxes.astype(np.float32), classes)
+
+
+def _rolled_hulls(
+    boxes: NDArray[np.float32],
+    centre: tuple[float, float],
+    theta: float,
+    scale: float,
+    half: float,
+) -> NDArray[np.float32]:
+    """Boxes in crop pixels: each corner rotated by -theta about `centre`, scaled, hulled.
+
+    As the generator does for a rolled camera: the box of a tilted pack is the axis-aligned
+    hull of its corners.
+    """
+    xs = boxes[:, [0, 2, 2, 0]] - np.float32(centre[0])
+    ys = boxes[:, [1, 1, 3, 3]] - np.float32(centre[1])
+    cos, sin = math.cos(theta) * scale, math.sin(theta) * scale
+    u = half + cos * xs + sin * ys
+    v = half - sin * xs + cos * ys
+    return np.stack([u.min(1), v.min(1), u.max(1), v.max(1)], 1).astype(np.float32)
+
+
+def camera_faults(
+    pixels: NDArray[np.uint8], rng: np.random.Generator, augment: Augment
+) -> NDArray[np.uint8]:
+    """Glare, lens or motion blur, sensor noise and JPEG artefacts, each by its odds."""
+    x = pixels
+    if rng.random() < augment.glare_p:
+        h, w = x.shape[:2]
+        radius = rng.uniform(0.05, 0.3) * w
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        yy, xx = np.ogrid[:h, :w]
+        d2 = ((xx - cx) ** 2 + ((yy - cy) * rng.uniform(0.5, 2.0)) ** 2) / radius**2
+        spot = (rng.uniform(80, 220) * np.exp(-d2)).astype(np.float32)
+        x = np.clip(x + spot[..., None], 0, 255).astype(np.uint8)
+    if rng.random() < augment.blur_p:
+        radius = rng.uniform(*augment.blur_radius)
+        x = np.asarray(Image.fromarray(x).filter(ImageFilter.GaussianBlur(radius)))
+    elif rng.random() < augment.motion_p:
+        x = _motion_blur(x, int(rng.integers(*augment.motion_px)), rng.uniform(0, math.pi))
+    if rng.random() < augment.noise_p:
+        sigma = rng.uniform(*augment.noise_sigma)
+        noise = rng.standard_normal(x.shape, np.float32) * np.float32(sigma)
+        x = np.clip(x + noise, 0, 255).astype(np.uint8)
+    if rng.random() < augment.jpeg_p:
+        buffer = io.BytesIO()
+        quality = int(rng.integers(*augment.jpeg_quality))
+        Image.fromarray(x).save(buffer, "JPEG", quality=quality)
+        x = np.asarray(Image.open(buffer).convert("RGB"))
+    return x
+
+
+def _motion_blur(pixels: NDArray[np.uint8], length: int, angle: float) -> NDArray[np.uint8]:
+    """The mean of `length` copies shifted along `angle` (a straight camera shake)."""
+    total = np.zeros(pixels.shape, np.float32)
+    for t in np.linspace(-(length - 1) / 2, (length - 1) / 2, length):
+        dx, dy = round(t * math.cos(angle)), round(t * math.sin(angle))
+        total += np.roll(pixels, (dy, dx), (0, 1))
+    return (total / length).astype(np.uint8)
 
 
 def colour_jitter(pixels: NDArray[np.uint8], rng: np.random.Generator) -> NDArray[np.uint8]:

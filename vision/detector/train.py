@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import logging
 import math
@@ -30,7 +31,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from vision.detector.augment import random_crop
+from vision.detector.augment import Augment, random_crop
 from vision.detector.data import Sample, read_annotations
 from vision.detector.loss import detection_loss
 from vision.detector.model import Detector, count_parameters, flatten_levels
@@ -167,13 +168,18 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--data", type=Path, required=True, help="dataset folder (or CSV)")
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders (or CSVs)")
     p.add_argument("--format", choices=("yolo", "sku110k"), default="yolo")
     p.add_argument(
         "--max-images",
         type=int,
         default=0,
-        help="use only the first N images in name order (0: all)",
+        help="use only the first N images of each dataset in name order (0: all)",
+    )
+    p.add_argument(
+        "--init",
+        type=Path,
+        help="start from these weights (a final.pt or last.pt) instead of from scratch",
     )
     p.add_argument("--run", default="detector", help="run name: .train/<run>/")
     p.add_argument("--runs-dir", type=Path, default=Path(".train"))
@@ -216,7 +222,6 @@ def train(args: argparse.Namespace) -> Path:
         state = torch.load(last, map_location="cpu", weights_only=False)
         saved = state["args"]
         for key in (
-            "data",
             "format",
             "max_images",
             "batch",
@@ -231,13 +236,17 @@ def train(args: argparse.Namespace) -> Path:
             "steps",
         ):
             setattr(args, key, type(getattr(args, key))(saved[key]))
+        data = saved["data"]
+        args.data = [Path(d) for d in (data if isinstance(data, list) else [data])]
         log.info(
             "resuming %s at step %d (%.1f min trained)", last, state["step"], state["elapsed"] / 60
         )
     torch.manual_seed(args.seed)
-    samples = read_annotations(args.data, args.format)
-    if args.max_images:
-        samples = samples[: args.max_images]
+    samples = [
+        sample
+        for folder in args.data
+        for sample in read_annotations(folder, args.format)[: args.max_images or None]
+    ]
     if not samples:
         raise SystemExit(f"no images found in {args.data}")
     n_boxes = sum(len(s.boxes) for s in samples)
@@ -247,6 +256,11 @@ def train(args: argparse.Namespace) -> Path:
     ema = EMA(model)
     opt = _optimizer(model, args.lr, args.weight_decay)
     step, elapsed = 0, 0.0
+    if state is None and args.init:
+        start = torch.load(args.init, map_location="cpu", weights_only=False)
+        model.load_state_dict(start["ema"])
+        ema.model.load_state_dict(start["ema"])
+        log.info("starting from the weights of %s", args.init)
     if state is not None:
         model.load_state_dict(state["model"])
         ema.model.load_state_dict(state["ema"])
@@ -357,6 +371,7 @@ def train(args: argparse.Namespace) -> Path:
         "epochs": step * args.batch / len(samples),
         "params": count_parameters(model),
         "args": _jsonable(vars(args)),
+        "augment": dataclasses.asdict(Augment()),
         "command": " ".join(["python -m vision.detector.train", *sys.argv[1:]]),
     }
     _save(final, {"ema": ema.model.state_dict(), "meta": meta})
@@ -365,7 +380,12 @@ def train(args: argparse.Namespace) -> Path:
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, Path) else v for k, v in d.items()}
+    def plain(v: Any) -> Any:
+        if isinstance(v, list | tuple):
+            return [plain(x) for x in v]
+        return str(v) if isinstance(v, Path) else v
+
+    return {k: plain(v) for k, v in d.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
