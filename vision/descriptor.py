@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
+from PIL import Image, ImageEnhance
 
 CROP = 32
 """Side of the square a crop is resampled to, px."""
@@ -176,6 +176,15 @@ def reference_views(pack: Image.Image) -> list[Image.Image]:
     padded.paste(front, (px, py))
     views.append(padded)
     return views
+
+
+def faded_view(front: Image.Image) -> Image.Image:
+    """`front` dimmed and faded: a pack under store light is darker and flatter than its art.
+
+    Given to every SKU alike, it only ranks a brand's variants (`vision.recognise`): without
+    it, whichever variant has a darker second reference image wins every dim photo.
+    """
+    return ImageEnhance.Brightness(ImageEnhance.Color(front).enhance(0.6)).enhance(0.8)
 
 
 def _reduced(pack: Image.Image) -> Image.Image:

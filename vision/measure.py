@@ -73,6 +73,7 @@ def holdout_index(index: CatalogueIndex, brands: Sequence[str]) -> CatalogueInde
         index.features[rows],
         index.fine[rows],
         remap[index.owner[rows]],
+        None if index.ranking is None else index.ranking[rows],
     )
 
 

@@ -28,10 +28,11 @@ from vision.descriptor import (
     crop_boxes,
     describe,
     describe_images,
+    faded_view,
     reference_views,
 )
 
-RECOGNISER_VERSION = "labgrid-1"
+RECOGNISER_VERSION = "labgrid-2"
 """Changes whenever the descriptor or the decision rule changes."""
 MAX_DISTANCE = 62.0
 """Mean squared fine-grid distance per dimension above which a crop is unknown."""
@@ -56,12 +57,15 @@ class CatalogueIndex:
         features: Reference view descriptors, float32 of shape (R, DIM).
         fine: Fine descriptors of the same views, float32 of shape (R, FINE_DIM).
         owner: Index into `entries` of each view, int64 of shape (R,), non-decreasing.
+        ranking: Views that only rank an SKU against its brand's other variants and are
+            not used to accept a crop (the faded front), bool of shape (R,); None: none.
     """
 
     entries: tuple[CatalogueEntry, ...]
     features: NDArray[np.float32]
     fine: NDArray[np.float32]
     owner: NDArray[np.int64]
+    ranking: NDArray[np.bool_] | None = None
 
     def __post_init__(self) -> None:
         if self.features.ndim != 2 or self.features.shape[1] != DIM:
@@ -80,6 +84,10 @@ class CatalogueIndex:
             or self.owner[-1] >= len(self.entries)
         ):
             raise ValueError("owner must be non-decreasing indices into entries")
+        if self.ranking is not None and self.ranking.shape != self.owner.shape:
+            raise ValueError(
+                f"ranking must have shape ({len(self.owner)},), got {self.ranking.shape}"
+            )
 
     @classmethod
     def from_images(
@@ -91,17 +99,24 @@ class CatalogueIndex:
         coarse: list[NDArray[np.float32]] = [np.zeros((0, DIM), np.float32)]
         fine: list[NDArray[np.float32]] = [np.zeros((0, FINE_DIM), np.float32)]
         owner: list[int] = []
+        ranking: list[bool] = []
         for i, packs in enumerate(images):
-            views = [v for pack in packs for v in reference_views(pack)]
-            c, f = describe_images(views)
+            views, faded = [], []
+            for pack in packs:
+                genuine = reference_views(pack)
+                views += genuine
+                faded.append(faded_view(genuine[0]))
+            c, f = describe_images(views + faded)
             coarse.append(c)
             fine.append(f)
-            owner += [i] * len(views)
+            owner += [i] * (len(views) + len(faded))
+            ranking += [False] * len(views) + [True] * len(faded)
         return cls(
             tuple(entries),
             np.concatenate(coarse),
             np.concatenate(fine),
             np.asarray(owner, np.int64),
+            np.asarray(ranking, np.bool_),
         )
 
     @classmethod
@@ -260,32 +275,42 @@ def tie_break(
 
 def fine_distances(
     features: NDArray[np.float32], coarse: NDArray[np.float32], index: CatalogueIndex
-) -> NDArray[np.float32]:
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Fine-grid SKU distances (N, E) of fine descriptors (N, FINE_DIM), computed only
     where `tie_break` reads them (`_close`: a few variants per crop), +inf elsewhere.
 
     One small matrix product per candidate SKU, over the crops that have it: a few
     times fewer products than all of the nearest brand's views, and each below the
     size at which OpenBLAS wakes its threads.
+
+    Returns:
+        The distances to the nearest of all views (ranking), and to the nearest of the
+        views that may accept a crop (`CatalogueIndex.ranking` left out).
     """
     fine = np.full_like(coarse, np.inf)
+    accept = np.full_like(coarse, np.inf)
     skus, crops = np.nonzero(_close(coarse, index.brands).T)  # grouped by SKU
     heads, starts = np.unique(skus, return_index=True)
     stops = np.r_[starts[1:], len(skus)][: len(starts)]
     features_sq = np.einsum("nd,nd->n", features, features)
     refs_sq = index.norms[1]
+    ranking = index.ranking
     for sku, a, b in zip(heads.tolist(), starts.tolist(), stops.tolist(), strict=True):
         rows = crops[a:b]
         v0, v1 = index.views[sku]
         d2 = _sq_distances(features[rows], features_sq[rows], index.fine[v0:v1], refs_sq[v0:v1])
         fine[rows, sku] = d2.min(1)
-    return fine
+        if ranking is None:
+            accept[rows, sku] = fine[rows, sku]
+        elif not ranking[v0:v1].all():
+            accept[rows, sku] = d2[:, ~ranking[v0:v1]].min(1)
+    return fine, accept
 
 
 def distances(
     pixels: NDArray[np.uint8], index: CatalogueIndex
-) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Coarse and fine SKU distances (N, E) of crops (N, CROP, CROP, 3).
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """Coarse, fine and accepting-fine SKU distances (N, E) of crops (N, CROP, CROP, 3).
 
     Fine distances are computed only where `tie_break` looks at them (`fine_distances`)
     and are +inf elsewhere.
@@ -294,8 +319,8 @@ def distances(
     e = len(index.entries)
     coarse = sku_distances(coarse_f, index.features, index.owner, e, refs_sq=index.norms[0])
     if len(coarse) == 0 or not np.isfinite(coarse).any():
-        return coarse, np.full_like(coarse, np.inf)
-    return coarse, fine_distances(fine_f, coarse, index)
+        return coarse, np.full_like(coarse, np.inf), np.full_like(coarse, np.inf)
+    return coarse, *fine_distances(fine_f, coarse, index)
 
 
 def decide(
@@ -303,6 +328,7 @@ def decide(
     fine: NDArray[np.float32],
     index: CatalogueIndex,
     *,
+    accept: NDArray[np.float32] | None = None,
     max_distance: float = MAX_DISTANCE,
     brand_margin: float = BRAND_MARGIN,
     sku_margin: float = SKU_MARGIN,
@@ -312,10 +338,11 @@ def decide(
     The SKU is chosen by `tie_break`. A crop is unknown where that SKU is farther than
     `max_distance` on the fine grid (which tells a look-alike of another make from the
     real pack better than the coarse one), or where an SKU of another brand is within
-    `brand_margin` of it on the coarse grid. Where another variant of the same brand is
-    within `sku_margin` (a tray hides the flavour band, blur hides the text), the brand
-    is kept and the SKU is unknown: a facing left uncounted rather than counted twice
-    wrong.
+    `brand_margin` of it on the coarse grid; that fine distance is read from `accept`
+    where given (the views that may accept a crop, see `CatalogueIndex.ranking`). Where
+    another variant of the same brand is within `sku_margin` (a tray hides the flavour
+    band, blur hides the text), the brand is kept and the SKU is unknown: a facing left
+    uncounted rather than counted twice wrong.
     """
     n = len(coarse)
     if n == 0 or coarse.shape[1] == 0 or not np.isfinite(coarse).any():
@@ -327,7 +354,7 @@ def decide(
     brands = index.brands
     nearest, lead = tie_break(coarse, fine, brands)
     rows = np.arange(n)
-    best = fine[rows, nearest]
+    best = (fine if accept is None else accept)[rows, nearest]
     other_brand = np.where(brands[None, :] != brands[nearest][:, None], coarse, np.inf).min(1)
     known = (best <= max_distance) & (other_brand - coarse[rows, nearest] >= brand_margin)
     entry = np.where(known & (lead >= sku_margin), nearest, -1).astype(np.int64)
@@ -357,5 +384,7 @@ def recognise(
         max_distance: See `decide`.
         brand_margin: See `decide`.
     """
-    coarse, fine = distances(crop_boxes(image, xyxy), index)
-    return decide(coarse, fine, index, max_distance=max_distance, brand_margin=brand_margin)
+    coarse, fine, accept = distances(crop_boxes(image, xyxy), index)
+    return decide(
+        coarse, fine, index, accept=accept, max_distance=max_distance, brand_margin=brand_margin
+    )

@@ -10,9 +10,24 @@ import pytest
 from PIL import Image
 
 from vision.catalogue import CatalogueEntry
-from vision.descriptor import CROP, DIM, FINE_DIM, crop_boxes, describe, reference_views
+from vision.descriptor import (
+    CROP,
+    DIM,
+    FINE_DIM,
+    crop_boxes,
+    describe,
+    faded_view,
+    reference_views,
+)
 from vision.measure import holdout_index, measure
-from vision.recognise import TIE_MARGIN, CatalogueIndex, distances, recognise, sku_distances
+from vision.recognise import (
+    TIE_MARGIN,
+    CatalogueIndex,
+    decide,
+    distances,
+    recognise,
+    sku_distances,
+)
 from vision.synth.catalogue import Catalogue
 from vision.types import CLASS_ID
 
@@ -115,6 +130,29 @@ def test_reference_views_are_the_front_then_rolled_and_reframed() -> None:
     assert all(v.mode == "RGB" for v in views)
 
 
+def test_the_faded_view_is_darker_and_flatter() -> None:
+    front = Image.new("RGB", (40, 80), (220, 40, 40))
+    faded = np.asarray(faded_view(front), np.float32).mean((0, 1))
+    assert faded[0] < 0.85 * 220
+    assert faded[0] - faded[1] < 0.7 * (220 - 40)
+
+
+def test_a_faded_view_ranks_variants_but_never_accepts_a_crop() -> None:
+    """A crop matching only an SKU's faded view is still unknown."""
+    entries = (CatalogueEntry(sku="a", brand="A", name="a"),)
+    crop = np.zeros((1, CROP, CROP, 3), np.uint8)
+    crop[0, :, : CROP // 2] = (200, 30, 30)
+    crop[0, :, CROP // 2 :] = (30, 30, 200)
+    unlike = np.full((1, CROP, CROP, 3), (30, 200, 30), np.uint8)
+    coarse, fine = (np.concatenate(d) for d in zip(describe(unlike), describe(crop), strict=True))
+    owner = np.zeros(2, np.int64)
+    for ranking, known in (([False, True], False), ([False, False], True)):
+        index = CatalogueIndex(entries, coarse, fine, owner, np.array(ranking))
+        c, f, accept = distances(crop, index)
+        rec = decide(c, f, index, accept=accept)
+        assert (rec.sku[0] is not None) is known
+
+
 @pytest.mark.parametrize("n", [0, 3, 11])
 def test_a_pack_on_a_plain_background_is_its_own_sku(
     index: CatalogueIndex, catalogue_dir: Path, n: int
@@ -202,8 +240,13 @@ def test_fine_distances_only_for_the_close_variants_and_as_over_all_views(
     scene = render_shelf(catalogue, 6, style="train", size=SIZE)
     products = np.flatnonzero(scene.classes == CLASS_ID["product"])
     pixels = crop_boxes(scene.image, scene.boxes[products])
-    coarse, fine = distances(pixels, index)
+    coarse, fine, accept = distances(pixels, index)
     every = sku_distances(describe(pixels)[1], index.fine, index.owner, len(index.entries))
+    assert index.ranking is not None
+    genuine = ~index.ranking
+    accepting = sku_distances(
+        describe(pixels)[1], index.fine[genuine], index.owner[genuine], len(index.entries)
+    )
     nearest = coarse.argmin(1)
     brands = np.array([e.brand for e in index.entries])
     close = (brands[None] == brands[nearest][:, None]) & (
@@ -211,3 +254,4 @@ def test_fine_distances_only_for_the_close_variants_and_as_over_all_views(
     )
     assert np.isinf(fine[~close]).all()
     np.testing.assert_allclose(fine[close], every[close], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(accept[close], accepting[close], rtol=1e-4, atol=1e-3)
