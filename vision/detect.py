@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -259,6 +260,11 @@ class Detector:
             size; default: the model's sidecar `input_size`, else 1280x960.
         classes: Class names of the model's outputs; default: sidecar or model metadata,
             else `vision.types.CLASSES`.
+        overview: `{"scale": s, "classes": [...]}`: those classes are taken from a second
+            pass over the photo at `s` times the input size instead of the full-size pass
+            (large objects, displays and POSM, are learnt from training crops that show
+            them whole, so at a smaller scale); default: the sidecar's `overview`, none
+            for a model with a fixed input size. `{}` turns it off.
     """
 
     def __init__(
@@ -268,12 +274,19 @@ class Detector:
         threads: int = 2,
         input_size: tuple[int, int] | None = None,
         classes: tuple[str, ...] | None = None,
+        overview: dict[str, Any] | None = None,
     ) -> None:
         self.model: ModelSession = load_session(path, threads=threads)
         meta = self.model.metadata
         size = input_size or meta.get("input_size") or DEFAULT_INPUT_SIZE
         self.input_size: tuple[int, int] = (int(size[0]), int(size[1]))
         self.classes: tuple[str, ...] = tuple(classes or meta.get("classes") or CLASSES)
+        wide = (meta.get("overview") or {}) if overview is None else overview
+        names = set(wide.get("classes", ())) if self.model.input_hw is None else set()
+        self.overview_scale = float(wide.get("scale", 1.0))
+        self.overview_ids = np.array(
+            [i for i, name in enumerate(self.classes) if name in names], np.int64
+        )
 
     def shrunk(self, image: Image.Image) -> Image.Image:
         """An upright RGB `image` resized down as the model's input will hold it, or the
@@ -300,8 +313,31 @@ class Detector:
         """
         full = original_size(image)
         size = input_size_for(full, self.model.input_hw, self.input_size)
-        decoded = open_image(image, size)
-        boxed = letterbox(self.shrunk(decoded), size, full)
+        shrunk = self.shrunk(open_image(image, size))
+        found = self._pass(shrunk, size, full, conf, iou)
+        if not len(self.overview_ids):
+            return found
+        w, h = (max(32, round(side * self.overview_scale / 32) * 32) for side in size)
+        small = (w, h)
+        wide = self._pass(fit(shrunk, small), small, full, conf, iou)
+        mine = np.isin(found.class_id, self.overview_ids)
+        theirs = np.isin(wide.class_id, self.overview_ids)
+        return Detections(
+            np.concatenate([found.xyxy[~mine], wide.xyxy[theirs]]),
+            np.concatenate([found.class_id[~mine], wide.class_id[theirs]]),
+            np.concatenate([found.score[~mine], wide.score[theirs]]),
+        )
+
+    def _pass(
+        self,
+        image: Image.Image,
+        size: tuple[int, int],
+        full: tuple[int, int],
+        conf: float,
+        iou: float,
+    ) -> Detections:
+        """One inference of `image` letterboxed into `size`; boxes in `full` pixels."""
+        boxed = letterbox(image, size, full)
         (output,) = self.model.run(boxed.batch)[:1]
         xyxy, score, class_id = decode(np.asarray(output, np.float32), conf)
         if len(xyxy) == 0:

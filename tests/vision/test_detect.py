@@ -26,6 +26,9 @@ DUMMY_BOX = np.array([270.0, 295.0, 370.0, 345.0], np.float32)
 # The bars leave room for a retrained model to differ a little.
 MIN_PRODUCT_RECALL = 0.9
 MIN_PRODUCT_RECALL_640 = 0.6
+# The same with products taken from an overview pass at 0.75 of the input: 4000x3000
+# 0.99, 720x1280 portrait 1.00.
+MIN_PRODUCT_RECALL_OVERVIEW = 0.9
 
 
 def _boxes(*rows: tuple[float, float, float, float]) -> NDArray[np.float32]:
@@ -219,3 +222,22 @@ def test_shipped_model_finds_products_in_a_portrait_photo(
 
 def test_blank_photo_has_no_detections(detector: Detector) -> None:
     assert len(detector(_jpeg(Image.new("RGB", (1280, 960), (128, 128, 128))))) == 0
+
+
+@pytest.mark.parametrize(
+    ("size", "seed"), [((4000, 3000), 7), ((720, 1280), 8)], ids=["4000x3000", "portrait"]
+)
+def test_overview_pass_boxes_come_back_in_photo_pixels(
+    catalogue: Catalogue, size: tuple[int, int], seed: int
+) -> None:
+    """Classes taken from the smaller second pass land where they are in the photo."""
+    base = (1280, 960) if size[0] > size[1] else (720, 1280)
+    scene = render_shelf(catalogue, seed, style="train", size=base)
+    image = scene.image.resize(size, Image.Resampling.BILINEAR)
+    scale = np.float32(size[0] / base[0])
+    wide = Detector(threads=2, overview={"scale": 0.75, "classes": ["product"]})
+    found = wide(_jpeg(image))
+    assert found.xyxy[:, 2].max() <= size[0]
+    assert found.xyxy[:, 3].max() <= size[1]
+    recall = _product_recall(found.xyxy, found.class_id, scene.boxes * scale, scene.classes)
+    assert recall >= MIN_PRODUCT_RECALL_OVERVIEW, recall
