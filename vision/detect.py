@@ -312,14 +312,12 @@ class Detector:
             iou: NMS overlap threshold (per class).
         """
         full = original_size(image)
-        size = input_size_for(full, self.model.input_hw, self.input_size)
+        size, *overview = self.input_sizes(full)
         shrunk = self.shrunk(open_image(image, size))
         found = self._pass(shrunk, size, full, conf, iou)
-        if not len(self.overview_ids):
+        if not overview:
             return found
-        w, h = (max(32, round(side * self.overview_scale / 32) * 32) for side in size)
-        small = (w, h)
-        wide = self._pass(fit(shrunk, small), small, full, conf, iou)
+        wide = self._pass(fit(shrunk, overview[0]), overview[0], full, conf, iou)
         mine = np.isin(found.class_id, self.overview_ids)
         theirs = np.isin(wide.class_id, self.overview_ids)
         return Detections(
@@ -327,6 +325,22 @@ class Detector:
             np.concatenate([found.class_id[~mine], wide.class_id[theirs]]),
             np.concatenate([found.score[~mine], wide.score[theirs]]),
         )
+
+    def input_sizes(self, full: tuple[int, int]) -> list[tuple[int, int]]:
+        """The (width, height) of each pass over a photo of size `full`: the input, then
+        the overview's where there is one."""
+        size = input_size_for(full, self.model.input_hw, self.input_size)
+        if not len(self.overview_ids):
+            return [size]
+        w, h = (max(32, round(side * self.overview_scale / 32) * 32) for side in size)
+        return [size, (w, h)]
+
+    def batches(self, image: bytes | str | Path | Image.Image) -> list[NDArray[np.float32]]:
+        """The input tensor of each pass over `image`: what a bare inference runs."""
+        full = original_size(image)
+        sizes = self.input_sizes(full)
+        shrunk = self.shrunk(open_image(image, sizes[0]))
+        return [letterbox(fit(shrunk, size), size, full).batch for size in sizes]
 
     def _pass(
         self,

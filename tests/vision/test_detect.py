@@ -241,3 +241,11 @@ def test_overview_pass_boxes_come_back_in_photo_pixels(
     assert found.xyxy[:, 3].max() <= size[1]
     recall = _product_recall(found.xyxy, found.class_id, scene.boxes * scale, scene.classes)
     assert recall >= MIN_PRODUCT_RECALL_OVERVIEW, recall
+
+
+def test_bare_inference_runs_every_pass() -> None:
+    photo = _jpeg(Image.new("RGB", (2000, 1500), (90, 90, 90)))
+    one = Detector(threads=1, overview={})
+    assert [b.shape for b in one.batches(photo)] == [(1, 3, 960, 1280)]
+    wide = Detector(threads=1, overview={"scale": 0.4, "classes": ["display", "posm"]})
+    assert [b.shape for b in wide.batches(photo)] == [(1, 3, 960, 1280), (1, 3, 384, 512)]
