@@ -36,8 +36,16 @@ def load_checkpoint(path: Path) -> tuple[Detector, dict[str, Any]]:
     return net.eval(), meta
 
 
-def export(checkpoint: Path, out: Path, input_size: tuple[int, int] = (1280, 960)) -> Path:
-    """Write `out` (.onnx) and `out` with suffix .json; returns the ONNX path."""
+def export(
+    checkpoint: Path,
+    out: Path,
+    input_size: tuple[int, int] = (1280, 960),
+    overview: dict[str, Any] | None = None,
+) -> Path:
+    """Write `out` (.onnx) and `out` with suffix .json; returns the ONNX path.
+
+    `overview`: `{"scale", "classes"}` for `vision.detect.Detector`'s second pass, if any.
+    """
     net, meta = load_checkpoint(checkpoint)
     wrapper = ExportWrapper(net).eval()
     w, h = input_size
@@ -63,6 +71,7 @@ def export(checkpoint: Path, out: Path, input_size: tuple[int, int] = (1280, 960
         "architecture": "anchor-free, space-to-depth stem, C2f/SPPF backbone, PAN, "
         "strides 8/16/32, task-aligned assignment, GIoU",
         "params": count_parameters(net),
+        **({"overview": overview} if overview else {}),
         "training": meta,
     }
     out.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
@@ -88,8 +97,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("-o", "--out", type=Path, default=Path("vision/models/detector.onnx"))
     parser.add_argument("--input-size", type=int, nargs=2, default=(1280, 960), metavar=("W", "H"))
+    parser.add_argument(
+        "--overview-scale",
+        type=float,
+        default=0.4,
+        help="input scale of the second pass for --overview-classes (1: no second pass)",
+    )
+    parser.add_argument("--overview-classes", nargs="*", default=["display", "posm"])
     args = parser.parse_args(argv)
-    export(args.checkpoint, args.out, tuple(args.input_size))
+    overview = (
+        {"scale": args.overview_scale, "classes": args.overview_classes}
+        if args.overview_scale < 1 and args.overview_classes
+        else None
+    )
+    export(args.checkpoint, args.out, tuple(args.input_size), overview)
 
 
 if __name__ == "__main__":
