@@ -68,13 +68,17 @@ def sign_out(driver: WebDriver) -> None:
 
 def submit(driver: WebDriver, button: str) -> None:
     """Click a form's button and wait for the page it leads to (clicks return before that)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
     element = driver.find_element(By.CSS_SELECTOR, button)
     element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(element))
+    # Mid-navigation Chrome may answer "Node with given id does not belong to the document"
+    # (a plain WebDriverException) before the element reads as stale: ask again.
+    wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+    wait.until(expected_conditions.staleness_of(element))
 
 
 # (account, page, file): the main pages, as a manager and a planner open them on Monday.
