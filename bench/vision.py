@@ -87,11 +87,6 @@ def detector_input(detector: Detector, data: bytes) -> list[NDArray[np.float32]]
     return detector.batches(decode(data).image)
 
 
-def bare_inference(detector: Detector, batches: list[NDArray[np.float32]]) -> None:
-    for batch in batches:
-        detector.model.run(batch)
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -105,7 +100,7 @@ def measure(threads: int, photos: list[bytes], catalogue: Path) -> Phase:
     detector = Detector(DEFAULT_DETECTOR, threads=threads)
     if detector.classes != CLASSES:  # else the analysis maps classes and the call differs
         raise SystemExit(f"the detector's classes {detector.classes} are not {CLASSES}")
-    bare_inference(detector, detector_input(detector, photos[0]))
+    detector.infer(detector_input(detector, photos[0]))
     rss_bare = peak_rss_mb()
     version = file_version(DEFAULT_DETECTOR)
     analyser = Analyser(CatalogueIndex.from_dir(catalogue), detector, detector_version=version)
@@ -117,7 +112,7 @@ def measure(threads: int, photos: list[bytes], catalogue: Path) -> Phase:
     for data in photos[1:]:
         batches = detector_input(detector, data)
         started = time.perf_counter()
-        bare_inference(detector, batches)
+        detector.infer(batches)
         bare.append((time.perf_counter() - started) * 1000)
         del batches
         started = time.perf_counter()

@@ -109,20 +109,18 @@ def random_crop(
     low, high = augment.wide_range if wide else augment.scale_range
     scale *= float(np.exp(rng.uniform(np.log(low), np.log(high))))
     rare = np.flatnonzero(np.isin(sample.classes, RARE_CLASSES))
-    focus = None
+    framed = None  # index of the box the crop is framed around
     if len(rare) and rng.random() < augment.focus_p:
-        focus = boxes[rare[rng.integers(len(rare))]]
-        side = float(max(focus[2] - focus[0], focus[3] - focus[1], 1.0))
-        scale = min(scale, 0.95 * size / side)
+        framed = int(rare[rng.integers(len(rare))])
+        x0, y0, x1, y1 = boxes[framed]
+        scale = min(scale, 0.95 * size / float(max(x1 - x0, y1 - y0, 1.0)))
     if scale < 0.75:  # shrink with a box filter first: the runtime's resize does not alias
-        factor = max(1, int(1 / scale))
-        image = image.reduce(factor)
+        image = image.reduce(max(1, int(1 / scale)))
         boxes = boxes / np.float32(w / image.size[0])
-        if focus is not None:
-            focus = focus / np.float32(w / image.size[0])
         scale *= w / image.size[0]
         w, h = image.size
     span = size / scale  # crop side in source pixels
+    focus = None if framed is None else boxes[framed]
     if focus is not None:  # the crop holds the whole box
         cx = rng.uniform(focus[2] - span / 2, focus[0] + span / 2)
         cy = rng.uniform(focus[3] - span / 2, focus[1] + span / 2)
