@@ -7,7 +7,7 @@ them per territory.
 
 from __future__ import annotations
 
-from models.planning import sources
+from models.planning import presence, sources
 
 # The figures of each bucket computed from the facts, over the territories of ``live_tree``:
 # outlets, SKU cells, category sales and last year's sales. The rollup (models/planning/rollup.py)
@@ -24,11 +24,39 @@ shown_sku AS (
     WHERE (CAST(:sku_id AS uuid) IS NULL OR k.id = CAST(:sku_id AS uuid))
       AND (CAST(:brand_id AS uuid) IS NULL OR k.brand_id = CAST(:brand_id AS uuid))
 ),
-{pairs},
+-- What each outlet of the universe sold of each SKU in the period to the cut (every SKU:
+-- weighted distribution needs whole categories), and when its newest evidence saw the SKU on
+-- the shelf and saw it missing: one aggregate over sales and evidence together, where joining
+-- the sums to the newest evidence (sources.PAIRS) sorts and hashes both.
+outlet_sku AS (
+    SELECT f.outlet_id, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value,
+           max(f.seen_at) FILTER (WHERE f.present) AS seen,
+           max(f.seen_at) FILTER (WHERE NOT f.present) AS missed
+    FROM (
+        SELECT s.outlet_id, s.sku_id, s.quantity, s.value,
+               CAST(NULL AS timestamptz) AS seen_at, CAST(NULL AS boolean) AS present
+        FROM ({sales}) AS s
+        UNION ALL
+        SELECT e.outlet_id, e.sku_id, 0, 0, e.seen_at, e.present
+        FROM ({evidence}) AS e (outlet_id, sku_id, seen_at, present, facings)
+    ) AS f
+    GROUP BY f.outlet_id, f.sku_id
+),
 category_sales AS (
-    SELECT s.outlet_id, k.category_id, sum(s.value) AS value
-    FROM sold AS s JOIN sku AS k ON k.id = s.sku_id
-    GROUP BY s.outlet_id, k.category_id
+    SELECT c.outlet_id, k.category_id, sum(c.value) AS value
+    FROM outlet_sku AS c JOIN sku AS k ON k.id = c.sku_id
+    GROUP BY c.outlet_id, k.category_id
+),
+-- The pairs of shown SKUs. Selling is proof of carrying, so sales never come from an outlet
+-- that does not count as carrying: that makes sales = |U| x ND x ROS exact. The newest
+-- evidence decides presence; on one day both ways, the sighting wins (presence.LATEST).
+pair AS (
+    SELECT u.bucket, c.outlet_id, c.sku_id, k.category_id, c.quantity, c.value,
+           c.seen >= c.missed OR (c.seen IS NOT NULL AND c.missed IS NULL)
+               OR c.quantity <> 0 OR c.value <> 0 AS carrying
+    FROM outlet_sku AS c
+    JOIN shown_sku AS k ON k.id = c.sku_id
+    JOIN universe AS u ON u.outlet_id = c.outlet_id
 ),
 live_sku AS (
     SELECT p.bucket, p.sku_id,
@@ -63,7 +91,8 @@ def figures(*, few: bool) -> str:
     territories marked since the rollup's refresh."""
     return FIGURES_OF.format(
         universe=sources.UNIVERSE_OF.format(tree="live_tree", only=ONLY_DIRTY),
-        pairs=sources.pairs(few=few),
+        sales=sources.sales("universe", "start", "cut", few=few),
+        evidence=presence.evidence("universe"),
         sales_last_year=sources.sales("universe", "ly_start", "ly_end", few=few),
         covered=sources.covered("u.outlet_id"),
     )

@@ -47,6 +47,12 @@ FROM ({evidence}) AS e (outlet_id, sku_id, seen_at, present, facings)
 ORDER BY e.outlet_id, e.sku_id, e.seen_at DESC, e.present DESC"""
 
 
+def evidence(outlets: str) -> str:
+    """SQL for every piece of evidence at the outlets of the CTE ``outlets``, the newest or
+    not: rows ``(outlet_id, sku_id, seen_at, present, facings)``. Binds as latest_presence."""
+    return "\nUNION ALL".join(branch.format(outlets=outlets) for branch in EVIDENCE)
+
+
 def latest_presence(outlets: str) -> str:
     """SQL for the newest evidence per (outlet, SKU) at the outlets of the CTE ``outlets``.
 
@@ -54,5 +60,4 @@ def latest_presence(outlets: str) -> str:
     Binds ``:evidence_from_ts`` and ``:cut_ts``. DISTINCT ON leads with the outlet, the
     distribution column of the fact tables, so Citus can run it on each shard.
     """
-    evidence = "\nUNION ALL".join(branch.format(outlets=outlets) for branch in EVIDENCE)
-    return LATEST.format(evidence=evidence)
+    return LATEST.format(evidence=evidence(outlets))

@@ -241,3 +241,25 @@ def test_a_target_set_on_a_parent_stands_for_the_targets_below_it(session: Sessi
     assert targets(y) == {"Y": 100, "Y1": 30, "Y2": 12}
     create_target(session, x, sku, MONTH, quantity=500)
     assert targets(x) == {"X": 500, "Y": 100, "Z": 7}
+
+
+def test_the_newest_evidence_decides_and_a_sighting_wins_a_tie(
+    session: Session, market: Market
+) -> None:
+    """One visit's photo shows s2 while its audit says missing: carried. Elsewhere the photo
+    came first and a later audit found it gone: not carried."""
+    s2 = market.skus["s2"]
+    tie = create_outlet(session, code="tie", lon=2.1, lat=48.1)
+    gone = create_outlet(session, code="gone", lon=2.2, lat=48.1)
+    both = visit(session, market.rep, tie, noon(Nov(day=5)))
+    create_audit(session, both, [(s2, False, 0)])
+    create_analysed_photo(session, visit=both, widths=[], linear_px=100.0, facings=[(s2, 3)])
+    shot = visit(session, market.rep, gone, noon(Nov(day=3)))
+    create_analysed_photo(session, visit=shot, widths=[], linear_px=100.0, facings=[(s2, 2)])
+    create_audit(session, visit(session, market.rep, gone, noon(Nov(day=9))), [(s2, False, 0)])
+    frame = Frame(market.territories["A"], MONTH, AS_OF, UTC_ZONE)
+
+    table = coverage_table(session, frame, CoverageFilter(sku_id=s2.id), use_rollup=False)
+
+    (row,) = [r for r in table.rows if r.territory_id == frame.territory.id]
+    assert (row.carrying, row.nd) == (1, Decimal("0.5"))
