@@ -28,8 +28,9 @@ from vision.detector.data import Sample, read_yolo
 from vision.session import DEFAULT_DETECTOR
 
 IOU_THRESHOLDS = np.round(np.arange(0.5, 0.96, 0.05), 2)
-EVAL_SEEDS = {"train": 1000, "hard": 1001, "clean": 1002}
-"""Dataset seed per style; training uses seed 0 (`write_dataset` seeds never overlap)."""
+EVAL_SEEDS = {"train": 1000, "hard": 1001, "clean": 1002, "foreign": 1003}
+"""Dataset seed per style; training uses seed 0 (`write_dataset` seeds never overlap).
+"foreign" is drawn by a renderer of its own (`vision.foreign`), never by the training one."""
 
 
 def box_iou(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -167,7 +168,12 @@ def synthetic_set(style: str, n: int, root: Path, seed: int | None = None) -> Pa
     if not labels.is_dir() or len(list(labels.glob("*.txt"))) < n:
         from vision.synth import make_catalogue, write_dataset
 
-        write_dataset(make_catalogue(0, 12, 6), folder, n, seed=seed, style=style)
+        if style == "foreign":
+            from vision.foreign import write_foreign
+
+            write_foreign(folder, n, seed=seed)
+        else:
+            write_dataset(make_catalogue(0, 12, 6), folder, n, seed=seed, style=style)
     return folder
 
 
@@ -181,7 +187,10 @@ def format_table(title: str, result: dict[str, Any]) -> str:
         "| --- | --- | --- | --- |",
     ]
     for name, row in result["classes"].items():
-        lines.append(f"| {name} | {row['boxes']} | {row['ap50']:.3f} | {row['ap50_95']:.3f} |")
+        if row["boxes"]:
+            lines.append(f"| {name} | {row['boxes']} | {row['ap50']:.3f} | {row['ap50_95']:.3f} |")
+        else:
+            lines.append(f"| {name} | 0 | - | - |")
     return "\n".join(lines)
 
 
