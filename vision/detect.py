@@ -20,6 +20,8 @@ from vision.session import DEFAULT_DETECTOR, ModelSession, load_session
 from vision.types import CLASSES, Detections
 
 DEFAULT_INPUT_SIZE = (1280, 960)
+STRIDE = 32
+"""The largest stride of a YOLOv8-style network: any input side must be a multiple of it."""
 """(width, height) for landscape photos when the model accepts any size (portrait: swapped)."""
 
 PAD_VALUE = 114
@@ -257,7 +259,9 @@ class Detector:
         path: ONNX model in the YOLOv8 output layout.
         threads: onnxruntime intra-op threads.
         input_size: (width, height) for landscape photos where the model takes any input
-            size; default: the model's sidecar `input_size`, else 1280x960.
+            size, each rounded to a multiple of the largest stride (32) the network's
+            feature maps must divide; default: the model's sidecar `input_size`, else
+            1280x960.
         classes: Class names of the model's outputs; default: sidecar or model metadata,
             else `vision.types.CLASSES`.
         overview: `{"scale": s, "classes": [...]}`: those classes are taken from a second
@@ -279,7 +283,8 @@ class Detector:
         self.model: ModelSession = load_session(path, threads=threads)
         meta = self.model.metadata
         size = input_size or meta.get("input_size") or DEFAULT_INPUT_SIZE
-        self.input_size: tuple[int, int] = (int(size[0]), int(size[1]))
+        w, h = (max(STRIDE, round(int(side) / STRIDE) * STRIDE) for side in size)
+        self.input_size: tuple[int, int] = (w, h)
         self.classes: tuple[str, ...] = tuple(classes or meta.get("classes") or CLASSES)
         wide = (meta.get("overview") or {}) if overview is None else overview
         names = set(wide.get("classes", ())) if self.model.input_hw is None else set()
@@ -332,7 +337,7 @@ class Detector:
         size = input_size_for(full, self.model.input_hw, self.input_size)
         if not len(self.overview_ids):
             return [size]
-        w, h = (max(32, round(side * self.overview_scale / 32) * 32) for side in size)
+        w, h = (max(STRIDE, round(side * self.overview_scale / STRIDE) * STRIDE) for side in size)
         return [size, (w, h)]
 
     def batches(self, image: bytes | str | Path | Image.Image) -> list[NDArray[np.float32]]:

@@ -249,3 +249,15 @@ def test_bare_inference_runs_every_pass() -> None:
     assert [b.shape for b in one.batches(photo)] == [(1, 3, 960, 1280)]
     wide = Detector(threads=1, overview={"scale": 0.4, "classes": ["display", "posm"]})
     assert [b.shape for b in wide.batches(photo)] == [(1, 3, 960, 1280), (1, 3, 384, 512)]
+
+
+def test_an_input_size_off_the_stride_is_rounded_to_it(catalogue: Catalogue) -> None:
+    """1600x1200 asked: the network needs sides divisible by 32, so 1600x1216 runs."""
+    scene = render_shelf(catalogue, 5, style="train")
+    detector = Detector(threads=2, input_size=(1600, 1200))
+
+    found = detector(_jpeg(scene.image))
+
+    assert detector.input_sizes((1280, 960))[0] == (1600, 1216)
+    recall = _product_recall(found.xyxy, found.class_id, scene.boxes, scene.classes)
+    assert recall >= MIN_PRODUCT_RECALL
