@@ -3,7 +3,8 @@
     python -m vision.evaluate --style train --style hard -n 120
 
 renders (or reuses) held-out synthetic sets, one per style, from dataset seeds that
-training never uses (train style: seed 1000, hard: 1001), runs the ONNX detector on each
+training never uses (train style: seed 1000, hard: 1001; `foreign` and `foreign-dense`
+come from a second renderer, `vision.foreign`, never trained on), runs the ONNX detector on each
 JPEG end to end (decode, letterbox, inference, decode, NMS) and prints one table per
 style. `--data DIR` evaluates a YOLO-format folder instead (e.g. real annotated photos).
 """
@@ -28,9 +29,10 @@ from vision.detector.data import Sample, read_yolo
 from vision.session import DEFAULT_DETECTOR
 
 IOU_THRESHOLDS = np.round(np.arange(0.5, 0.96, 0.05), 2)
-EVAL_SEEDS = {"train": 1000, "hard": 1001, "clean": 1002, "foreign": 1003}
+EVAL_SEEDS = {"train": 1000, "hard": 1001, "clean": 1002, "foreign": 1003, "foreign-dense": 1004}
 """Dataset seed per style; training uses seed 0 (`write_dataset` seeds never overlap).
-"foreign" is drawn by a renderer of its own (`vision.foreign`), never by the training one."""
+"foreign" and "foreign-dense" (12 MP, ~200 products) are drawn by a renderer of their own
+(`vision.foreign`), never by the training one."""
 
 
 def box_iou(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -168,10 +170,10 @@ def synthetic_set(style: str, n: int, root: Path, seed: int | None = None) -> Pa
     if not labels.is_dir() or len(list(labels.glob("*.txt"))) < n:
         from vision.synth import make_catalogue, write_dataset
 
-        if style == "foreign":
+        if style.startswith("foreign"):
             from vision.foreign import write_foreign
 
-            write_foreign(folder, n, seed=seed)
+            write_foreign(folder, n, seed=seed, dense=style == "foreign-dense")
         else:
             write_dataset(make_catalogue(0, 12, 6), folder, n, seed=seed, style=style)
     return folder
@@ -206,6 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", type=Path, default=Path(".data/vision"))
     parser.add_argument("--data", type=Path, help="evaluate a YOLO-format folder instead")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--input-size", type=int, nargs=2, metavar=("W", "H"), help="detector input (landscape)"
+    )
     parser.add_argument("--conf", type=float, default=0.01)
     parser.add_argument(
         "--latency", action="store_true", help="also time inference and detection on 1, 2 threads"
@@ -214,7 +219,8 @@ def main(argv: list[str] | None = None) -> None:
         "--write-json", action="store_true", help="store the results in the model's JSON sidecar"
     )
     args = parser.parse_args(argv)
-    detector = Detector(args.model, threads=args.threads)
+    size = tuple(args.input_size) if args.input_size else None
+    detector = Detector(args.model, threads=args.threads, input_size=size)
     sets = (
         {str(args.data): args.data}
         if args.data

@@ -27,6 +27,8 @@ from vision.types import CLASSES
 
 PRODUCT, PRICE_TAG = CLASSES.index("product"), CLASSES.index("price_tag")
 SIZES = ((1600, 1200), (1280, 960), (2000, 1125), (1200, 1600), (1080, 1440))
+# Dense: a whole bay from a 12-megapixel phone, about 200 products a photo (SKU-110K's ~150).
+DENSE_SIZES = ((4000, 3000), (3000, 4000))
 # Pack shapes: (name, width / height range).
 SHAPES = (("box", 0.5, 0.95), ("bottle", 0.24, 0.38), ("can", 0.45, 0.62), ("jar", 0.6, 0.95),
           ("pouch", 0.5, 0.72))  # fmt: skip
@@ -182,16 +184,18 @@ def _warp_boxes(
     return np.minimum(np.maximum(out, 0.0), np.array([w, h, w, h], np.float64))
 
 
-def render_foreign(seed: int) -> ForeignScene:
-    """One foreign shelf photo with its product and price-tag boxes."""
+def render_foreign(seed: int, *, dense: bool = False) -> ForeignScene:
+    """One foreign shelf photo with its product and price-tag boxes; `dense`: 7-10 shelves
+    in a 12-megapixel photo."""
     rng = np.random.default_rng(seed)
-    w, h = SIZES[int(rng.integers(len(SIZES)))]
+    sizes = DENSE_SIZES if dense else SIZES
+    w, h = sizes[int(rng.integers(len(sizes)))]
     wall = np.array(_colour(rng, (120, 240)), np.float32)
     noise = rng.normal(0, 1, (h // 40 + 1, w // 40 + 1, 1)).astype(np.float32)
     grain = np.asarray(Image.fromarray(noise[..., 0]).resize((w, h), Image.Resampling.BICUBIC))
     canvas = Image.fromarray(np.clip(wall + grain[..., None] * 8, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(canvas, "RGBA")
-    shelves = int(rng.integers(3, 9))
+    shelves = int(rng.integers(7, 11) if dense else rng.integers(3, 9))
     top, bottom = h * rng.uniform(-0.1, 0.08), h * rng.uniform(0.92, 1.1)
     pitch = (bottom - top) / shelves
     board = pitch * rng.uniform(0.07, 0.14)
@@ -242,13 +246,13 @@ def _camera(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     return Image.open(io.BytesIO(buffer.getvalue()))
 
 
-def write_foreign(out: str | Path, n: int, *, seed: int) -> Path:
+def write_foreign(out: str | Path, n: int, *, seed: int, dense: bool = False) -> Path:
     """`n` foreign scenes as a YOLO folder (`images/`, `labels/`); returns the folder."""
     folder = Path(out)
     (folder / "images").mkdir(parents=True, exist_ok=True)
     (folder / "labels").mkdir(parents=True, exist_ok=True)
     for i in track(range(n), description=f"rendering {n} foreign scenes"):
-        scene = render_foreign(scene_seed(seed, i))
+        scene = render_foreign(scene_seed(seed, i), dense=dense)
         scene.image.save(folder / "images" / f"{i:06d}.jpg", quality=95)
         lines = yolo_lines(scene.boxes, scene.classes, scene.image.size)
         (folder / "labels" / f"{i:06d}.txt").write_text("".join(f"{ln}\n" for ln in lines))

@@ -42,3 +42,10 @@ def test_the_written_folder_reads_back_as_the_rendered_boxes(tmp_path: Path) -> 
     assert len(samples) == 2
     np.testing.assert_allclose(samples[0].boxes * [w, h, w, h], scene.boxes, atol=0.01)
     assert samples[0].classes.tolist() == scene.classes.tolist()
+
+
+def test_a_dense_photo_is_twelve_megapixels_of_over_a_hundred_products() -> None:
+    scene = render_foreign(11, dense=True)
+
+    assert scene.image.width * scene.image.height == 12_000_000
+    assert (scene.classes == PRODUCT).sum() > 100
