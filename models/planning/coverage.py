@@ -335,11 +335,8 @@ def coverage_table(
     rolled = use_rollup and rollup_usable(session, frame, where)
     dirty = rollup.dirty_territories(session) if rolled else []
     params = parameters(frame, where, rolled=rolled, dirty=dirty)
-    if rolled:
-        result = session.execute(QUERY_ROLLED, params).mappings().all()
-    else:
-        with sources.without_merge_joins(session):
-            result = session.execute(QUERY, params).mappings().all()
+    with sources.without_merge_joins(session):
+        result = session.execute(QUERY_ROLLED if rolled else QUERY, params).mappings().all()
     return CoverageTable(
         territory_id=frame.territory.id,
         period=frame.month.strftime("%Y-%m"),
