@@ -1,10 +1,10 @@
 """Foreign shelves: a second shelf renderer, written apart from `vision.synth`, for evaluation only.
 
 The detector learns from `vision.synth`'s scenes; a score measured on more of them flatters it,
-whatever the style. This renderer shares none of that code or its look: flat-shaded packs
+whatever the style. This renderer shares none of its drawing code or its look: flat packs
 drawn as polygons (boxes, bottles, cans, jars, pouches) in groups of facings on shelf boards
 between uprights, printed labels in Pillow's own font, paper price tags on the shelf edge,
-any aspect ratio from 4:3 landscape to 3:4 portrait, a homography for the camera, then light
+4:3 and 16:9 landscape and 3:4 portrait photos, a homography for the camera, then light
 fall-off, colour cast, blur, noise and JPEG. It labels `product` and `price_tag` only (its
 scenes hold no displays or POSM). Never train on it: it stands for a stranger's photos.
 
