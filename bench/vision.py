@@ -38,7 +38,7 @@ from rich.table import Table
 from vision.analyse import Analyser, file_version
 from vision.decode import decode
 from vision.detect import Detector
-from vision.recognise import CatalogueIndex
+from vision.recognise import DEFAULT_RECOGNISER, CatalogueIndex, embedder_for
 from vision.session import DEFAULT_DETECTOR
 from vision.synth import make_catalogue, render_shelf, write_catalogue_dir
 from vision.types import CLASS_ID, CLASSES
@@ -95,7 +95,8 @@ def measure(threads: int, photos: list[bytes], catalogue: Path) -> Phase:
     """Warm up on ``photos[0]``, then time bare inference and the whole analysis on the rest.
 
     The analyser is handed the `Detector` itself, so both timings share one session; that is
-    what `Analyser(..., threads=threads)` builds, less a class map that is the identity here.
+    what `Analyser(..., threads=threads)` builds (the default recogniser's embedder included),
+    less a class map that is the identity here.
     """
     detector = Detector(DEFAULT_DETECTOR, threads=threads)
     if detector.classes != CLASSES:  # else the analysis maps classes and the call differs
@@ -103,7 +104,9 @@ def measure(threads: int, photos: list[bytes], catalogue: Path) -> Phase:
     detector.infer(detector_input(detector, photos[0]))
     rss_bare = peak_rss_mb()
     version = file_version(DEFAULT_DETECTOR)
-    analyser = Analyser(CatalogueIndex.from_dir(catalogue), detector, detector_version=version)
+    embedder = embedder_for(DEFAULT_RECOGNISER, threads=threads)
+    index = CatalogueIndex.from_dir(catalogue, embedder=embedder)
+    analyser = Analyser(index, detector, detector_version=version)
     analyser(photos[0])
     bare: list[float] = []
     whole: list[float] = []

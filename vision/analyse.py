@@ -22,7 +22,13 @@ from PIL import Image
 
 from vision.decode import Decoded, decode
 from vision.quality import Quality, assess_grey, phash, phash_hex, work_copy
-from vision.recognise import RECOGNISER_VERSION, CatalogueIndex, Recognition, recognise
+from vision.recognise import (
+    DEFAULT_RECOGNISER,
+    CatalogueIndex,
+    Recognition,
+    embedder_for,
+    recognise,
+)
 from vision.session import DEFAULT_DETECTOR
 from vision.shelf import ShelfKpis, shelf_kpis
 from vision.types import CLASS_ID, CLASSES, Detections
@@ -191,8 +197,10 @@ class Analyser:
     Args:
         catalogue: A catalogue directory, or an index built from one.
         detector: An ONNX detector file, or a function from image to `Detections`.
-        threads: onnxruntime intra-op threads for an ONNX detector.
+        threads: onnxruntime intra-op threads for an ONNX detector (and the embedder).
         detector_version: Overrides the version recorded for a function detector.
+        recogniser: "labgrid" or "embed" for a catalogue directory (default
+            `DEFAULT_RECOGNISER`); an index given as such keeps its own.
 
     Raises:
         FileNotFoundError: The ONNX detector file is missing.
@@ -205,11 +213,15 @@ class Analyser:
         *,
         threads: int = 2,
         detector_version: str | None = None,
+        recogniser: str | None = None,
     ) -> None:
         self.index = (
             catalogue
             if isinstance(catalogue, CatalogueIndex)
-            else CatalogueIndex.from_dir(catalogue)
+            else CatalogueIndex.from_dir(
+                catalogue,
+                embedder=embedder_for(recogniser or DEFAULT_RECOGNISER, threads=threads),
+            )
         )
         if isinstance(detector, str | Path):
             self.detect: DetectFn = _OnnxDetector(detector, threads)
@@ -221,7 +233,7 @@ class Analyser:
             )
         self.model = {
             "detector": version,
-            "recogniser": RECOGNISER_VERSION,
+            "recogniser": self.index.version,
             "catalogue": catalogue_version(self.index),
         }
         self.shrink: Callable[[Image.Image], Image.Image] | None = getattr(

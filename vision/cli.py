@@ -31,6 +31,14 @@ CatalogueOpt = Annotated[
 DetectorOpt = Annotated[
     Path | None, typer.Option("--detector", help="ONNX detector [default: the shipped one].")
 ]
+RecogniserOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--recogniser",
+        help="SKU recogniser: labgrid (colour descriptor) or embed (learned embedding) "
+        "[default: vision.recognise.DEFAULT_RECOGNISER].",
+    ),
+]
 
 
 def _summary(name: str, result: dict[str, Any]) -> Table:
@@ -58,13 +66,16 @@ def analyse(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     detector: DetectorOpt = None,
     threads: Annotated[int, typer.Option(help="onnxruntime threads.")] = 2,
+    recogniser: RecogniserOpt = None,
 ) -> None:
     """Analyse shelf photos: detections, SKUs, facings, share of shelf, gaps, quality."""
     from vision.analyse import Analyser
     from vision.decode import BadImage
     from vision.session import DEFAULT_DETECTOR
 
-    analyser = Analyser(catalogue, detector or DEFAULT_DETECTOR, threads=threads)
+    analyser = Analyser(
+        catalogue, detector or DEFAULT_DETECTOR, threads=threads, recogniser=recogniser
+    )
     console, failed = Console(), 0
     for photo in photos:
         try:
@@ -123,15 +134,18 @@ def evaluate_shelf(
     catalogue_seed: Annotated[int, typer.Option(help="Catalogue seed.")] = 0,
     brands: Annotated[int, typer.Option(help="Brands in the catalogue.")] = 12,
     holdout_every: Annotated[int, typer.Option(help="Leave every k-th brand out.")] = 4,
+    recogniser: RecogniserOpt = None,
+    threads: Annotated[int, typer.Option(help="onnxruntime threads of the embedder.")] = 1,
 ) -> None:
     """Recognition and shelf-KPI errors on generated photos, ground-truth boxes as detector."""
     from vision.measure import as_rows, default_holdout, index_for, measure
+    from vision.recognise import DEFAULT_RECOGNISER, embedder_for
     from vision.synth import make_catalogue
 
     cat = make_catalogue(catalogue_seed, n_brands=brands, skus_per_brand=6)
-    index = index_for(cat)
+    index = index_for(cat, embedder=embedder_for(recogniser or DEFAULT_RECOGNISER, threads=threads))
     held = default_holdout(cat, holdout_every) if holdout_every else []
-    table = Table(title=f"held-out brands (unknown): {', '.join(held) or 'none'}")
+    table = Table(title=f"{index.version}; held-out brands (unknown): {', '.join(held) or 'none'}")
     table.add_column("measure")
     reports = [measure(cat, index, n=n, style=s, holdout=held) for s in style]
     for s in style:

@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from vision.shelf import shelf_kpis
 from vision.synth import Catalogue, Scene, render_shelf, write_catalogue_dir
 from vision.synth.dataset import scene_seed
 from vision.types import CLASS_ID
+
+if TYPE_CHECKING:
+    from vision.embed.runtime import PackEmbedder
 
 EVAL_SEED = 424_242
 """Dataset seed of the evaluation scenes: `scene_seed(EVAL_SEED, i)`, never used in training."""
@@ -64,24 +68,17 @@ class Report:
 
 def holdout_index(index: CatalogueIndex, brands: Sequence[str]) -> CatalogueIndex:
     """`index` without the SKUs of `brands`."""
-    keep = [i for i, e in enumerate(index.entries) if e.brand not in set(brands)]
-    rows = np.isin(index.owner, keep)
-    remap = np.full(len(index.entries), -1, np.int64)
-    remap[keep] = np.arange(len(keep))
-    return CatalogueIndex(
-        tuple(index.entries[i] for i in keep),
-        index.features[rows],
-        index.fine[rows],
-        remap[index.owner[rows]],
-        None if index.ranking is None else index.ranking[rows],
-    )
+    return index.without(brands)
 
 
-def index_for(catalogue: Catalogue, images_per_sku: int = 2) -> CatalogueIndex:
-    """The index of `catalogue`'s reference packs, through a catalogue directory."""
+def index_for(
+    catalogue: Catalogue, images_per_sku: int = 2, *, embedder: PackEmbedder | None = None
+) -> CatalogueIndex:
+    """The index of `catalogue`'s reference packs, through a catalogue directory; with
+    the learned embeddings too where an `embedder` is given."""
     with tempfile.TemporaryDirectory() as folder:
         write_catalogue_dir(catalogue, folder, images_per_sku=images_per_sku)
-        return CatalogueIndex.from_dir(folder)
+        return CatalogueIndex.from_dir(folder, embedder=embedder)
 
 
 @dataclass

@@ -1,13 +1,20 @@
 """SKU recognition of product boxes against a catalogue's reference pack images, open-set.
 
 Build a `CatalogueIndex` once per process from a catalogue directory (see
-`vision.catalogue`), then call `recognise` per photo: every product crop is described
-(`vision.descriptor`) and compared with every reference view in one matrix product.
+`vision.catalogue`), then call `recognise` per photo. Two recognisers:
 
-A crop is given an SKU only when it is close enough to it on a fine grid
-(`max_distance`) and clearly closer to it than to any other brand (`brand_margin`);
-otherwise it is `None`, unknown, never forced onto the nearest SKU. SKUs enrolled in
-the directory are recognised without retraining: nothing here is trained.
+- `embed-1` (index built with an embedder, `embedder_for("embed")`): every product crop
+  is embedded by the learned model (`vision.embed`) and compared by cosine with every
+  reference view; the nearest SKU is given where it is similar enough
+  (`decide_embedded`).
+- `labgrid-2` (index built without one): every crop is described by the colour grid
+  (`vision.descriptor`) and compared with every reference view in one matrix product;
+  an SKU is given only when close enough to it on a fine grid (`max_distance`) and
+  clearly closer to it than to any other brand (`brand_margin`).
+
+Otherwise a crop is `None`, unknown, never forced onto the nearest SKU. SKUs enrolled in
+the directory are recognised without retraining: the embedder is trained once, on
+generated catalogues, and only embeds the references when the index is built.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,9 +39,20 @@ from vision.descriptor import (
     faded_view,
     reference_views,
 )
+from vision.embed.crops import aspect_log
+from vision.embed.match import EmbeddedViews, similarities
+
+if TYPE_CHECKING:
+    from vision.embed.runtime import PackEmbedder
 
 RECOGNISER_VERSION = "labgrid-2"
 """Changes whenever the descriptor or the decision rule changes."""
+EMBED_RECOGNISER_VERSION = "embed-1"
+"""The same where the index holds embeddings (`CatalogueIndex.embedded`)."""
+RECOGNISERS = ("labgrid", "embed")
+"""`labgrid`: the colour descriptor; `embed`: the learned embedding (`vision.embed`)."""
+DEFAULT_RECOGNISER = "embed"
+"""What an `Analyser` and `evaluate-shelf` use unless told (see `vision/README.md`)."""
 MAX_DISTANCE = 62.0
 """Mean squared fine-grid distance per dimension above which a crop is unknown."""
 BRAND_MARGIN = 4.0
@@ -42,6 +61,10 @@ TIE_MARGIN = 8.0
 """SKUs of the nearest one's brand this close to it are re-ranked with the fine grid."""
 FINE_WEIGHT = 1.0
 """Weight of the fine-grid distance when re-ranking."""
+EMBED_MIN_SIMILARITY = 0.575
+"""Cosine similarity to the nearest SKU below which a crop is unknown (embedding)."""
+EMBED_BRAND_MARGIN = 0.0
+"""How much more similar the nearest SKU must be than any SKU of another brand."""
 SKU_MARGIN = 0.0
 """Variants of one brand closer than this (coarse plus fine) leave the SKU unknown. Off by
 default: on generated shelves the nearest variant is right more often than not, so
@@ -59,6 +82,9 @@ class CatalogueIndex:
         owner: Index into `entries` of each view, int64 of shape (R,), non-decreasing.
         ranking: Views that only rank an SKU against its brand's other variants and are
             not used to accept a crop (the faded front), bool of shape (R,); None: none.
+        embedded: The learned embeddings of the same reference images
+            (`vision.embed`); where present `recognise` decides by them alone
+            (`decide_embedded`).
     """
 
     entries: tuple[CatalogueEntry, ...]
@@ -66,6 +92,7 @@ class CatalogueIndex:
     fine: NDArray[np.float32]
     owner: NDArray[np.int64]
     ranking: NDArray[np.bool_] | None = None
+    embedded: EmbeddedViews | None = None
 
     def __post_init__(self) -> None:
         if self.features.ndim != 2 or self.features.shape[1] != DIM:
@@ -88,12 +115,22 @@ class CatalogueIndex:
             raise ValueError(
                 f"ranking must have shape ({len(self.owner)},), got {self.ranking.shape}"
             )
+        if self.embedded is not None and len(self.embedded.aspect) != len(self.entries):
+            raise ValueError(
+                f"embedded must cover the {len(self.entries)} entries, "
+                f"got {len(self.embedded.aspect)}"
+            )
 
     @classmethod
     def from_images(
-        cls, entries: Sequence[CatalogueEntry], images: Sequence[Sequence[Image.Image]]
+        cls,
+        entries: Sequence[CatalogueEntry],
+        images: Sequence[Sequence[Image.Image]],
+        *,
+        embedder: PackEmbedder | None = None,
     ) -> CatalogueIndex:
-        """Index reference images given per entry (`images[i]` belong to `entries[i]`)."""
+        """Index reference images given per entry (`images[i]` belong to `entries[i]`),
+        also embedding them where an `embedder` is given."""
         if len(entries) != len(images):
             raise ValueError(f"{len(entries)} entries but {len(images)} image lists")
         coarse: list[NDArray[np.float32]] = [np.zeros((0, DIM), np.float32)]
@@ -117,11 +154,12 @@ class CatalogueIndex:
             np.concatenate(fine),
             np.asarray(owner, np.int64),
             np.asarray(ranking, np.bool_),
+            None if embedder is None else EmbeddedViews.build(embedder, images),
         )
 
     @classmethod
-    def from_dir(cls, path: str | Path) -> CatalogueIndex:
-        """Read a catalogue directory and index its reference images.
+    def from_dir(cls, path: str | Path, *, embedder: PackEmbedder | None = None) -> CatalogueIndex:
+        """Read a catalogue directory and index its reference images (see `from_images`).
 
         Raises:
             ValueError: The catalogue file is malformed (see `read_catalogue_dir`).
@@ -130,7 +168,28 @@ class CatalogueIndex:
         folder = Path(path)
         entries = read_catalogue_dir(folder)
         images = [[_load(folder / name) for name in e.images] for e in entries]
-        return cls.from_images(entries, images)
+        return cls.from_images(entries, images, embedder=embedder)
+
+    @property
+    def version(self) -> str:
+        """The recogniser this index drives: `RECOGNISER_VERSION` or the embedding one."""
+        return RECOGNISER_VERSION if self.embedded is None else EMBED_RECOGNISER_VERSION
+
+    def without(self, brands: Sequence[str]) -> CatalogueIndex:
+        """This index without the SKUs of `brands` (views renumbered)."""
+        hidden = set(brands)
+        keep = [i for i, e in enumerate(self.entries) if e.brand not in hidden]
+        rows = np.isin(self.owner, keep)
+        remap = np.full(len(self.entries), -1, np.int64)
+        remap[keep] = np.arange(len(keep))
+        return CatalogueIndex(
+            tuple(self.entries[i] for i in keep),
+            self.features[rows],
+            self.fine[rows],
+            remap[self.owner[rows]],
+            None if self.ranking is None else self.ranking[rows],
+            None if self.embedded is None else self.embedded.subset(keep),
+        )
 
     @cached_property
     def brands(self) -> NDArray[np.str_]:
@@ -160,6 +219,21 @@ class CatalogueIndex:
     def brand_of(self, sku: str | None) -> str | None:
         """The brand of `sku`, None if unknown."""
         return next((e.brand for e in self.entries if e.sku == sku), None)
+
+
+def embedder_for(recogniser: str, *, threads: int = 1) -> PackEmbedder | None:
+    """The shipped embedder where `recogniser` is "embed", None for "labgrid".
+
+    Raises:
+        ValueError: `recogniser` is not one of `RECOGNISERS`.
+    """
+    if recogniser not in RECOGNISERS:
+        raise ValueError(f"recogniser must be one of {RECOGNISERS}, got {recogniser!r}")
+    if recogniser == "labgrid":
+        return None
+    from vision.embed.runtime import PackEmbedder  # onnxruntime: only when asked for
+
+    return PackEmbedder(threads=threads)
 
 
 def _load(path: Path) -> Image.Image:
@@ -367,6 +441,43 @@ def decide(
     return Recognition(entry, nearest.astype(np.int64), best.astype(np.float32), score, skus, brand)
 
 
+def decide_embedded(
+    sim: NDArray[np.float32],
+    index: CatalogueIndex,
+    *,
+    min_similarity: float = EMBED_MIN_SIMILARITY,
+    brand_margin: float = EMBED_BRAND_MARGIN,
+) -> Recognition:
+    """Open-set decision from the embedding's cosine similarities (N, E): an SKU, or unknown.
+
+    The nearest SKU is given where it is at least `min_similarity` similar and beats
+    every SKU of another brand by `brand_margin`. `distance` is 1 - cosine; `score` is
+    the similarity rescaled so that `min_similarity` and below give 0.
+    """
+    n = len(sim)
+    if n == 0 or sim.shape[1] == 0 or not np.isfinite(sim).any():
+        empty = np.zeros(n, np.float32)
+        none: tuple[str | None, ...] = (None,) * n
+        return Recognition(
+            np.full(n, -1, np.int64), np.full(n, -1, np.int64), empty + np.inf, empty, none, none
+        )
+    brands = index.brands
+    best = sim.argmax(1)
+    top = sim[np.arange(n), best]
+    other = np.where(brands[None, :] != brands[best][:, None], sim, -np.inf).max(1)
+    known = (top >= min_similarity) & (top - other >= brand_margin)
+    entry = np.where(known, best, -1).astype(np.int64)
+    score = np.clip((top - min_similarity) / (1.0 - min_similarity), 0.0, 1.0)
+    return Recognition(
+        entry,
+        best.astype(np.int64),
+        (1.0 - top).astype(np.float32),
+        score.astype(np.float32),
+        tuple(index.entries[i].sku if i >= 0 else None for i in entry.tolist()),
+        tuple(str(brands[i]) if i >= 0 else None for i in entry.tolist()),
+    )
+
+
 def recognise(
     image: Image.Image,
     xyxy: NDArray[np.floating],
@@ -375,15 +486,20 @@ def recognise(
     max_distance: float = MAX_DISTANCE,
     brand_margin: float = BRAND_MARGIN,
 ) -> Recognition:
-    """Recognise the SKU of each product box in `image`.
+    """Recognise the SKU of each product box in `image`: by the learned embedding where
+    the index holds one (`decide_embedded`), else by the colour descriptor (`decide`).
 
     Args:
         image: The RGB photo (or a reduced decode of it: boxes in its pixels).
         xyxy: Product boxes (N, 4).
         index: The catalogue index, built once.
-        max_distance: See `decide`.
-        brand_margin: See `decide`.
+        max_distance: See `decide` (colour descriptor only).
+        brand_margin: See `decide` (colour descriptor only).
     """
+    views = index.embedded
+    if views is not None:
+        sim = similarities(views.embedder.boxes(image, xyxy), aspect_log(xyxy), views)
+        return decide_embedded(sim, index)
     coarse, fine, accept = distances(crop_boxes(image, xyxy), index)
     return decide(
         coarse, fine, index, accept=accept, max_distance=max_distance, brand_margin=brand_margin
