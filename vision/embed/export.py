@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         "params": sum(p.numel() for p in model.parameters()),
         "steps": state["step"],
         "train_minutes": round(state["elapsed"] / 60, 1),
-        "train_args": {k: str(v) for k, v in state["args"].items()},
+        "train_args": state["args"],
     }
     if args.extra:
         sidecar.update(json.loads(args.extra.read_text()))

@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
                 {
                     "step": step,
                     "minutes": elapsed / 60,
-                    "args": {k: str(v) for k, v in vars(args).items()},
+                    "args": json.loads(json.dumps(vars(args), default=str)),
                 }
             )
         )
