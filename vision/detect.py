@@ -20,9 +20,9 @@ from vision.session import DEFAULT_DETECTOR, ModelSession, load_session
 from vision.types import CLASSES, Detections
 
 DEFAULT_INPUT_SIZE = (1280, 960)
+"""(width, height) for landscape photos when the model accepts any size (portrait: swapped)."""
 STRIDE = 32
 """The largest stride of a YOLOv8-style network: any input side must be a multiple of it."""
-"""(width, height) for landscape photos when the model accepts any size (portrait: swapped)."""
 
 PAD_VALUE = 114
 _PAD = np.float32(PAD_VALUE) / np.float32(255.0)
