@@ -66,11 +66,6 @@ class Report:
     ms_per_photo: float
 
 
-def holdout_index(index: CatalogueIndex, brands: Sequence[str]) -> CatalogueIndex:
-    """`index` without the SKUs of `brands`."""
-    return index.without(brands)
-
-
 def index_for(
     catalogue: Catalogue, images_per_sku: int = 2, *, embedder: PackEmbedder | None = None
 ) -> CatalogueIndex:
@@ -183,7 +178,7 @@ def measure(
         size: Photo (width, height).
     """
     hidden = set(holdout)
-    used = holdout_index(index, list(hidden)) if hidden else index
+    used = index.without(list(hidden)) if hidden else index
     tally = _Tally()
     for i in range(n):
         scene = render_shelf(catalogue, scene_seed(seed, i), style=style, size=size)

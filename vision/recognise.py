@@ -268,6 +268,15 @@ class Recognition:
     def __len__(self) -> int:
         return len(self.entry)
 
+    @classmethod
+    def unknown(cls, n: int) -> Recognition:
+        """`n` crops with no SKU, nothing to compare them with."""
+        empty = np.zeros(n, np.float32)
+        none: tuple[str | None, ...] = (None,) * n
+        return cls(
+            np.full(n, -1, np.int64), np.full(n, -1, np.int64), empty + np.inf, empty, none, none
+        )
+
 
 def _sq_distances(
     features: NDArray[np.float32],
@@ -420,11 +429,7 @@ def decide(
     """
     n = len(coarse)
     if n == 0 or coarse.shape[1] == 0 or not np.isfinite(coarse).any():
-        empty = np.zeros(n, np.float32)
-        none: tuple[str | None, ...] = (None,) * n
-        return Recognition(
-            np.full(n, -1, np.int64), np.full(n, -1, np.int64), empty + np.inf, empty, none, none
-        )
+        return Recognition.unknown(n)
     brands = index.brands
     nearest, lead = tie_break(coarse, fine, brands)
     rows = np.arange(n)
@@ -456,11 +461,7 @@ def decide_embedded(
     """
     n = len(sim)
     if n == 0 or sim.shape[1] == 0 or not np.isfinite(sim).any():
-        empty = np.zeros(n, np.float32)
-        none: tuple[str | None, ...] = (None,) * n
-        return Recognition(
-            np.full(n, -1, np.int64), np.full(n, -1, np.int64), empty + np.inf, empty, none, none
-        )
+        return Recognition.unknown(n)
     brands = index.brands
     best = sim.argmax(1)
     top = sim[np.arange(n), best]

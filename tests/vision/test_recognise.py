@@ -19,7 +19,7 @@ from vision.descriptor import (
     faded_view,
     reference_views,
 )
-from vision.measure import holdout_index, measure
+from vision.measure import measure
 from vision.recognise import (
     TIE_MARGIN,
     CatalogueIndex,
@@ -187,7 +187,7 @@ def test_a_crop_unlike_every_pack_is_unknown(
 
 def test_holdout_removes_the_brands_and_renumbers(index: CatalogueIndex) -> None:
     brand = index.entries[0].brand
-    smaller = holdout_index(index, [brand])
+    smaller = index.without([brand])
     assert brand not in {e.brand for e in smaller.entries}
     assert len(smaller.features) == np.sum(
         [index.entries[o].brand != brand for o in index.owner.tolist()]

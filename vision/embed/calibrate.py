@@ -26,7 +26,7 @@ from vision.descriptor import crop_boxes
 from vision.embed.crops import aspect_log
 from vision.embed.match import EmbeddedViews, similarities
 from vision.embed.runtime import DEFAULT_EMBEDDER, PackEmbedder
-from vision.measure import default_holdout, holdout_index
+from vision.measure import default_holdout
 from vision.recognise import CatalogueIndex, distances
 from vision.synth import make_catalogue, render_shelf, write_catalogue_dir
 from vision.synth.dataset import scene_seed
@@ -66,7 +66,7 @@ def collect(embedder: PackEmbedder, seeds: range, n: int, style: str = "train") 
             full = CatalogueIndex.from_dir(folder)
             images = [[_open(Path(folder) / name) for name in e.images] for e in full.entries]
         hidden = default_holdout(cat)
-        index = holdout_index(full, hidden)
+        index = full.without(hidden)
         keep = [i for i, e in enumerate(full.entries) if e.brand not in set(hidden)]
         views = EmbeddedViews.build(embedder, [images[i] for i in keep])
         sku_ix = {e.sku: i for i, e in enumerate(index.entries)}
