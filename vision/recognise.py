@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from vision.catalogue import CatalogueEntry, read_catalogue_dir
+from vision.context import extend_blocks, side_by_side
 from vision.descriptor import (
     DIM,
     FINE_DIM,
@@ -47,8 +48,9 @@ if TYPE_CHECKING:
 
 RECOGNISER_VERSION = "labgrid-2"
 """Changes whenever the descriptor or the decision rule changes."""
-EMBED_RECOGNISER_VERSION = "embed-1"
-"""The same where the index holds embeddings (`CatalogueIndex.embedded`)."""
+EMBED_RECOGNISER_VERSION = "embed-1+blocks"
+"""The same where the index holds embeddings (`CatalogueIndex.embedded`): the `embed-1`
+model, crops rejected alone given their recognised neighbour's SKU (`vision.context`)."""
 RECOGNISERS = ("labgrid", "embed")
 """`labgrid`: the colour descriptor; `embed`: the learned embedding (`vision.embed`)."""
 DEFAULT_RECOGNISER = "embed"
@@ -452,12 +454,17 @@ def decide_embedded(
     *,
     min_similarity: float = EMBED_MIN_SIMILARITY,
     brand_margin: float = EMBED_BRAND_MARGIN,
+    neighbours: NDArray[np.intp] | None = None,
 ) -> Recognition:
     """Open-set decision from the embedding's cosine similarities (N, E): an SKU, or unknown.
 
     The nearest SKU is given where it is at least `min_similarity` similar and beats
-    every SKU of another brand by `brand_margin`. `distance` is 1 - cosine; `score` is
-    the similarity rescaled so that `min_similarity` and below give 0.
+    every SKU of another brand by `brand_margin`; then, where the crops standing side by
+    side are given (`neighbours`, see `vision.context.side_by_side`), a rejected crop
+    takes a recognised neighbour's SKU if still similar enough to it
+    (`vision.context.extend_blocks`).
+    `distance` is 1 - cosine; `score` is the similarity rescaled so that `min_similarity`
+    and below give 0 (so 0 for a crop recognised by its neighbours only).
     """
     n = len(sim)
     if n == 0 or sim.shape[1] == 0 or not np.isfinite(sim).any():
@@ -468,6 +475,8 @@ def decide_embedded(
     other = np.where(brands[None, :] != brands[best][:, None], sim, -np.inf).max(1)
     known = (top >= min_similarity) & (top - other >= brand_margin)
     entry = np.where(known, best, -1).astype(np.int64)
+    if neighbours is not None:
+        entry = extend_blocks(sim, entry, neighbours)
     score = np.clip((top - min_similarity) / (1.0 - min_similarity), 0.0, 1.0)
     return Recognition(
         entry,
@@ -500,7 +509,7 @@ def recognise(
     views = index.embedded
     if views is not None:
         sim = similarities(views.embedder.boxes(image, xyxy), aspect_log(xyxy), views)
-        return decide_embedded(sim, index)
+        return decide_embedded(sim, index, neighbours=side_by_side(xyxy))
     coarse, fine, accept = distances(crop_boxes(image, xyxy), index)
     return decide(
         coarse, fine, index, accept=accept, max_distance=max_distance, brand_margin=brand_margin

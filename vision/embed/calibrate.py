@@ -4,7 +4,8 @@ Calibration uses its own catalogues (seeds `CALIBRATION_CATALOGUES`, never the t
 ones nor the evaluation's seed 0) and scenes `scene_seed(CALIBRATION_SEED, i)`, disjoint
 from the evaluation's `scene_seed(424242, i)`; every 4th brand by name is left out of the
 index, as `evaluate-shelf` does, so its products are the unknowns to reject. The
-thresholds are chosen to minimise facings error plus share error on `train`-style
+thresholds (the open set's, and the shelf context's in the `blocks` rows, see
+`vision.context`) are chosen to minimise facings error plus share error on `train`-style
 scenes; the `hard` style is not used.
 
     python -m vision.embed.calibrate --catalogues 900:904 -n 15
@@ -22,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from vision.context import extend_blocks, side_by_side
 from vision.descriptor import crop_boxes
 from vision.embed.crops import aspect_log
 from vision.embed.match import EmbeddedViews, similarities
@@ -49,6 +51,7 @@ class Photo:
     sim: NDArray[np.float32]
     aspect: NDArray[np.float32]
     views_aspect: NDArray[np.float32]
+    pairs: NDArray[np.intp]  # side-by-side products (`vision.context.side_by_side`)
 
 
 def _open(path: Path) -> Image.Image:
@@ -91,6 +94,7 @@ def collect(embedder: PackEmbedder, seeds: range, n: int, style: str = "train") 
                     ),
                     aspect=aspect_log(boxes),
                     views_aspect=views.aspect,
+                    pairs=side_by_side(boxes),
                 )
             )
     return photos
@@ -183,6 +187,14 @@ def rule_embed(ph: Photo, aw: float, tau: float, delta: float) -> NDArray[np.int
     return np.where((top >= tau) & (margin >= delta), best, -1)
 
 
+def rule_blocks(ph: Photo, tau: float, floor: float, margin: float) -> NDArray[np.int64]:
+    """The embedding at `tau`, then rejected crops given a recognised neighbour's SKU
+    (`vision.context.extend_blocks`)."""
+    return extend_blocks(
+        ph.sim, rule_embed(ph, 0.0, tau, 0.0), ph.pairs, floor=floor, margin=margin
+    )
+
+
 def rule_union(ph: Photo, aw: float, tau: float, delta: float, veto: float) -> NDArray[np.int64]:
     """Accepted where labgrid-2 accepts (unless the embedding finds it unlike, < `veto`)
     or the embedding is sure (`tau`, `delta`); the variant by embedding within the brand."""
@@ -213,6 +225,13 @@ def search(photos: list[Photo]) -> list[tuple[float, str, dict[str, float]]]:
             rows.append(
                 (name, score(photos, [rule_union(p, aw, tau, delta, veto) for p in photos]))
             )
+    for tau, floor, margin in itertools.product(
+        (0.55, 0.575, 0.6, 0.625, 0.65),
+        np.round(np.arange(0.3, 0.576, 0.025), 3).tolist(),
+        (0.0, 0.05, 0.1),
+    ):
+        name = f"blocks tau={tau} floor={floor} margin={margin}"
+        rows.append((name, score(photos, [rule_blocks(p, tau, floor, margin) for p in photos])))
     ranked = ((r["facings"] + r["share"] / 100 * 5, name, r) for name, r in rows)
     return sorted(ranked, key=lambda t: t[0])
 
