@@ -156,11 +156,14 @@ def file_version(path: str | Path) -> str:
 
 
 def catalogue_version(index: CatalogueIndex) -> str:
-    """A fingerprint of what the index recognises: SKUs, brands and reference descriptors."""
+    """A fingerprint of what the index recognises: SKUs, brands and reference descriptors
+    (or embeddings)."""
     h = hashlib.sha256()
     for e in index.entries:
         h.update(f"{e.sku}\t{e.brand}\n".encode())
     h.update(np.ascontiguousarray(index.features).tobytes())
+    if index.embedded is not None:
+        h.update(np.ascontiguousarray(index.embedded.vectors).tobytes())
     return h.hexdigest()[:12]
 
 

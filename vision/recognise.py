@@ -75,11 +75,12 @@ guessing costs fewer facings than abstaining (measured in `vision/README.md`).""
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds arrays
 class CatalogueIndex:
-    """Descriptors of every reference view of a catalogue, grouped by SKU.
+    """Descriptors (or embeddings) of every reference view of a catalogue, grouped by SKU.
 
     Attributes:
         entries: The catalogue's SKUs; only those with images can be recognised.
-        features: Reference view descriptors, float32 of shape (R, DIM).
+        features: Reference view descriptors, float32 of shape (R, DIM); none (R = 0)
+            in an index that holds embeddings.
         fine: Fine descriptors of the same views, float32 of shape (R, FINE_DIM).
         owner: Index into `entries` of each view, int64 of shape (R,), non-decreasing.
         ranking: Views that only rank an SKU against its brand's other variants and are
@@ -131,10 +132,20 @@ class CatalogueIndex:
         *,
         embedder: PackEmbedder | None = None,
     ) -> CatalogueIndex:
-        """Index reference images given per entry (`images[i]` belong to `entries[i]`),
-        also embedding them where an `embedder` is given."""
+        """Index reference images given per entry (`images[i]` belong to `entries[i]`):
+        embedded where an `embedder` is given (the embedding then decides alone, so no
+        colour descriptor is computed: half the build time), else described."""
         if len(entries) != len(images):
             raise ValueError(f"{len(entries)} entries but {len(images)} image lists")
+        if embedder is not None:
+            return cls(
+                tuple(entries),
+                np.zeros((0, DIM), np.float32),
+                np.zeros((0, FINE_DIM), np.float32),
+                np.zeros(0, np.int64),
+                None,
+                EmbeddedViews.build(embedder, images),
+            )
         coarse: list[NDArray[np.float32]] = [np.zeros((0, DIM), np.float32)]
         fine: list[NDArray[np.float32]] = [np.zeros((0, FINE_DIM), np.float32)]
         owner: list[int] = []
@@ -156,7 +167,6 @@ class CatalogueIndex:
             np.concatenate(fine),
             np.asarray(owner, np.int64),
             np.asarray(ranking, np.bool_),
-            None if embedder is None else EmbeddedViews.build(embedder, images),
         )
 
     @classmethod

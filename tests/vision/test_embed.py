@@ -182,3 +182,18 @@ def test_an_analyser_with_the_embedder_reports_it(
     pairs = [(f, t) for f, t in zip(found, truth, strict=True) if f is not None and t is not None]
     assert len(pairs) > 10
     assert sum(f == t for f, t in pairs) >= 0.8 * len(pairs)
+
+
+def test_an_embedded_index_skips_the_descriptor_yet_its_version_follows_the_packs(
+    embed_index: CatalogueIndex, catalogue_dir: Path, embedder: PackEmbedder
+) -> None:
+    from vision.analyse import catalogue_version
+
+    assert len(embed_index.features) == 0  # the embedding decides alone
+    entries = list(embed_index.entries)
+    images = [[_load(catalogue_dir / n) for n in e.images] for e in entries]
+    same = CatalogueIndex.from_images(entries, images, embedder=embedder)
+    images[0] = [images[0][0].transpose(Image.Transpose.FLIP_TOP_BOTTOM), *images[0][1:]]
+    repacked = CatalogueIndex.from_images(entries, images, embedder=embedder)
+    assert catalogue_version(same) == catalogue_version(embed_index)
+    assert catalogue_version(repacked) != catalogue_version(embed_index)
