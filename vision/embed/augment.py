@@ -28,7 +28,9 @@ def _p(g: torch.Generator, n: int, p: float) -> torch.Tensor:
     return torch.rand(n, generator=g) < p
 
 
-def _geometry(x: torch.Tensor, g: torch.Generator, jitter: bool) -> torch.Tensor:
+def _geometry(
+    x: torch.Tensor, g: torch.Generator, jitter: bool, keystone: float = 0.0
+) -> torch.Tensor:
     n = len(x)
     sx = torch.full((n,), _INNER)
     sy = torch.full((n,), _INNER)
@@ -48,6 +50,17 @@ def _geometry(x: torch.Tensor, g: torch.Generator, jitter: bool) -> torch.Tensor
         1,
     )
     grid = F.affine_grid(theta, [n, 3, HEIGHT, WIDTH], align_corners=False)
+    if keystone:  # a pack seen from below, above or aside: one end wider than the other
+        k = _u(g, n, -keystone, keystone)[:, None, None] * _p(g, n, 0.5)[:, None, None]
+        vertical = _p(g, n, 0.5)[:, None, None]
+        gx, gy = grid[..., 0], grid[..., 1]
+        grid = torch.stack(
+            [
+                torch.where(vertical, gx * (1 + k * gy), gx),
+                torch.where(vertical, gy, gy * (1 + k * gx)),
+            ],
+            -1,
+        )
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
@@ -109,12 +122,26 @@ def _cover(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return torch.where(mask, fill.expand_as(x), x)
 
 
-def augment(pixels: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+def _glare(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """A soft bright spot washing out part of the pack (a lamp on glossy film)."""
+    n = len(x)
+    rows = torch.linspace(-1, 1, HEIGHT)[None, :, None]
+    cols = torch.linspace(-1, 1, WIDTH)[None, None, :]
+    cy, cx = _u(g, n, -1, 1)[:, None, None], _u(g, n, -1, 1)[:, None, None]
+    ry, rx = _u(g, n, 0.15, 0.7)[:, None, None], _u(g, n, 0.2, 0.9)[:, None, None]
+    spot = torch.exp(-(((rows - cy) / ry) ** 2 + ((cols - cx) / rx) ** 2))
+    strength = _u(g, n, 0.4, 1.0)[:, None, None]
+    return x + (1 - x) * (spot * strength)[:, None]
+
+
+def augment(pixels: torch.Tensor, g: torch.Generator, *, extra: bool = False) -> torch.Tensor:
     """Training views (N, 3, HEIGHT, WIDTH) in [0, 1] of stored crops, uint8 of shape
-    (N, STORE_H, STORE_W, 3)."""
+    (N, STORE_H, STORE_W, 3). `extra` adds the faults `embed-2` was fine-tuned with: a
+    keystone (one end of the pack up to 35 % wider), glare spots on a fifth of the crops
+    and blur to 2.8 px."""
     x = pixels.permute(0, 3, 1, 2).float() / 255
     n = len(x)
-    x = _geometry(x, g, jitter=True)
+    x = _geometry(x, g, jitter=True, keystone=0.35 if extra else 0.0)
     small = _p(g, n, 0.25)
     if small.any():  # a smaller pack: fewer pixels, then the input size again
         k = float(_u(g, 1, 0.45, 0.8))
@@ -122,9 +149,13 @@ def augment(pixels: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         down = F.interpolate(x[small], (h, w), mode="bilinear", antialias=True, align_corners=False)
         x[small] = F.interpolate(down, (HEIGHT, WIDTH), mode="bilinear", align_corners=False)
     x = _colour(x, g)
+    if extra:
+        glare = _p(g, n, 0.2)
+        if glare.any():
+            x[glare] = _glare(x[glare], g)
     blur = _p(g, n, 0.45)
     if blur.any():
-        x[blur] = _gaussian(x[blur], _u(g, int(blur.sum()), 0.4, 2.0))
+        x[blur] = _gaussian(x[blur], _u(g, int(blur.sum()), 0.4, 2.8 if extra else 2.0))
     motion = _p(g, n, 0.25)
     if motion.any():
         m = int(motion.sum())

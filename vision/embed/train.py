@@ -156,6 +156,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--val-catalogues", type=int, default=3, help="last catalogues held out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--init", type=Path, help="start from this run's last.pt (model, EMA, classifier)"
+    )
+    p.add_argument(
+        "--extra-faults", action="store_true", help="keystone, glare, stronger blur (augment)"
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -203,6 +209,12 @@ def main(argv: list[str] | None = None) -> None:
         opt.load_state_dict(state["opt"])
         step, elapsed = state["step"], state["elapsed"]
         log(f"resumed at step {step}, {elapsed / 60:.1f} min")
+    elif args.init:  # same data, so the same SKUs: the classifier carries over
+        state = torch.load(args.init, weights_only=False)
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        weight.data.copy_(state["weight"])
+        log(f"started from {args.init} (its step {state['step']})")
 
     def snapshot() -> dict[str, Any]:
         return {
@@ -230,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
             group["lr"] = lr
         rows = batches(step, args.brands, args.per_sku, args.ref_p)
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-        x = augment(pixels[train[rows]], g)
+        x = augment(pixels[train[rows]], g, extra=args.extra_faults)
         y = target[rows]
         z = model(x)
         loss_cf = cosface(z, weight, y, args.scale, args.margin)
