@@ -138,16 +138,32 @@ def evaluate_shelf(
     threads: Annotated[int, typer.Option(help="onnxruntime threads of the embedder.")] = 1,
 ) -> None:
     """Recognition and shelf-KPI errors on generated photos, ground-truth boxes as detector."""
+    from vision.foreign import foreign_catalogue
     from vision.measure import as_rows, default_holdout, index_for, measure
-    from vision.recognise import DEFAULT_RECOGNISER, embedder_for
+    from vision.recognise import DEFAULT_RECOGNISER, CatalogueIndex, embedder_for
     from vision.synth import make_catalogue
 
-    cat = make_catalogue(catalogue_seed, n_brands=brands, skus_per_brand=6)
-    index = index_for(cat, embedder=embedder_for(recogniser or DEFAULT_RECOGNISER, threads=threads))
-    held = default_holdout(cat, holdout_every) if holdout_every else []
-    table = Table(title=f"{index.version}; held-out brands (unknown): {', '.join(held) or 'none'}")
+    embedder = embedder_for(recogniser or DEFAULT_RECOGNISER, threads=threads)
+    made: dict[bool, tuple[Any, CatalogueIndex, list[str]]] = {}
+    reports = []
+    for s in style:  # "foreign": the foreign renderer's own catalogue, as many brands
+        foreign = s == "foreign"
+        if foreign not in made:
+            cat: Any = (
+                foreign_catalogue(catalogue_seed, brands=brands)
+                if foreign
+                else make_catalogue(catalogue_seed, n_brands=brands, skus_per_brand=6)
+            )
+            held = default_holdout(cat, holdout_every) if holdout_every else []
+            made[foreign] = cat, index_for(cat, embedder=embedder), held
+        cat, index, held = made[foreign]
+        reports.append(measure(cat, index, n=n, style=s, holdout=held))
+    kinds = "; ".join(
+        f"{'foreign' if k else 'generated'}: {', '.join(h) or 'none'}"
+        for k, (_, _, h) in made.items()
+    )
+    table = Table(title=f"{index.version}; held-out brands (unknown), {kinds}")
     table.add_column("measure")
-    reports = [measure(cat, index, n=n, style=s, holdout=held) for s in style]
     for s in style:
         table.add_column(s, justify="right")
     for i, (name, _) in enumerate(as_rows(reports[0])):

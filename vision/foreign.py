@@ -8,7 +8,13 @@ between uprights, printed labels in Pillow's own font, paper price tags on the s
 fall-off, colour cast, blur, noise and JPEG. It labels `product` and `price_tag` only (its
 scenes hold no displays or POSM). Never train on it: it stands for a stranger's photos.
 
+Given a `ForeignCatalogue` (brands of pack designs, each with variants that differ by flavour
+colour and word) most groups of facings are its SKUs, labelled with SKU and brand, and its
+reference images make a catalogue directory: SKU recognition measured on another renderer's
+packs as well as its photos.
+
     python -m vision.evaluate --style foreign -n 60
+    python -m vision.cli evaluate-shelf --style foreign -n 60
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from rich.progress import track
 
+from vision.catalogue import CatalogueEntry, write_catalogue_json
 from vision.synth.dataset import scene_seed, yolo_lines
 from vision.types import CLASSES
 
@@ -33,13 +40,20 @@ DENSE_SIZES = ((4000, 3000), (3000, 4000))
 SHAPES = (("box", 0.5, 0.95), ("bottle", 0.24, 0.38), ("can", 0.45, 0.62), ("jar", 0.6, 0.95),
           ("pouch", 0.5, 0.72))  # fmt: skip
 LETTERS = np.array(list("ABCDEFGHIJKLMNOPRSTUVWXYZ"))
+KNOWN_P = 0.8
+"""Share of the groups of facings drawn from the catalogue, where one is given."""
 
 
 @dataclass(frozen=True)
 class ForeignScene:
+    """A foreign photo: boxes, classes and, per box, the catalogue SKU and brand (None: a
+    price tag or a pack not in the catalogue)."""
+
     image: Image.Image
     boxes: NDArray[np.float32]
     classes: NDArray[np.int64]
+    skus: tuple[str | None, ...] = ()
+    brands: tuple[str | None, ...] = ()
 
 
 def _colour(rng: np.random.Generator, light: tuple[int, int] = (30, 230)) -> tuple[int, ...]:
@@ -82,6 +96,7 @@ class Design:
     name: str
     band_at: float
     logo: bool
+    flavour: str | None = None
 
     @classmethod
     def draw_from(cls, rng: np.random.Generator, shape: str) -> Design:
@@ -103,6 +118,11 @@ def _pack(
     font = _font(min(h * 0.12, w * 0.28))
     centre = (x + w / 2, top + h * 0.11)
     draw.text(centre, design.name, fill=design.ink, font=font, anchor="mm")
+    if design.flavour:  # the variant's word, under the band
+        small = _font(min(h * 0.08, w * 0.2))
+        draw.text(
+            (centre[0], top + h * 0.3), design.flavour, fill=design.ink, font=small, anchor="mm"
+        )
     if design.logo:
         r, cy = w * 0.16, y + h * 0.72
         draw.ellipse((x + w / 2 - r, cy - r, x + w / 2 + r, cy + r), fill=design.band)
@@ -113,12 +133,91 @@ def _pack(
         draw.rectangle((x + w * i / 6, y + h * 0.05, x + w * (i + 1) / 6, y + h), fill=tone)
 
 
+@dataclass(frozen=True)
+class ForeignSku:
+    sku: str
+    brand: str
+    design: Design
+    aspect: float  # width / height
+
+
+@dataclass(frozen=True)
+class ForeignBrand:
+    name: str
+
+
+@dataclass(frozen=True)
+class ForeignCatalogue:
+    """Brands of foreign pack designs, each with variants (flavour colour and word)."""
+
+    seed: int
+    brands: tuple[ForeignBrand, ...]
+    skus: tuple[ForeignSku, ...]
+
+
+def foreign_catalogue(seed: int, *, brands: int = 12, variants: int = 6) -> ForeignCatalogue:
+    """`brands` brands of `variants` SKUs: one shape, body, ink, name and logo per brand."""
+    rng = np.random.default_rng([seed, 7])
+    names: list[str] = []
+    skus: list[ForeignSku] = []
+    while len(names) < brands:
+        name = _word(rng, (4, 8))
+        if name in names:
+            continue
+        names.append(name)
+        shape, lo, hi = SHAPES[int(rng.integers(len(SHAPES)))]
+        aspect = float(rng.uniform(lo, hi))
+        base = Design.draw_from(rng, shape)
+        flavours: list[str] = []
+        while len(flavours) < variants:
+            word = _word(rng, (4, 7))
+            if word not in flavours:
+                flavours.append(word)
+        for v, flavour in enumerate(flavours):
+            design = Design(shape, base.body, _colour(rng), base.ink, name, base.band_at,
+                            base.logo, flavour)  # fmt: skip
+            skus.append(ForeignSku(f"F{seed}-{len(names) - 1:02d}-{v}", name, design, aspect))
+    return ForeignCatalogue(seed, tuple(ForeignBrand(n) for n in names), tuple(skus))
+
+
+def reference_image(sku: ForeignSku, height: int = 256) -> Image.Image:
+    """The pack's front, flat and lit evenly, RGBA: transparent outside its outline."""
+    w = max(round(height * sku.aspect), 1)
+    image = Image.new("RGB", (w, height), (255, 255, 255))  # RGB: the shading blends
+    _pack(ImageDraw.Draw(image, "RGBA"), np.random.default_rng(0), sku.design, 0, 0, w, height)
+    mask = Image.new("L", image.size, 0)
+    outline = ImageDraw.Draw(mask)
+    outline.polygon(_outline(sku.design.shape, 0, 0, w, height), fill=255)
+    if sku.design.shape == "can":
+        outline.rounded_rectangle((0, 0, w, height), radius=w * 0.15, fill=255)
+    image.putalpha(mask)
+    return image
+
+
+def write_foreign_catalogue(catalogue: ForeignCatalogue, path: str | Path) -> Path:
+    """The catalogue as a catalogue directory (`vision.catalogue`): one front per SKU."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for sku in catalogue.skus:
+        reference_image(sku).save(folder / f"{sku.sku}_0.png")
+        name = f"{sku.brand} {sku.design.flavour}"
+        entries.append(CatalogueEntry(sku.sku, sku.brand, name, shape=sku.design.shape,
+                                      images=(f"{sku.sku}_0.png",)))  # fmt: skip
+    return write_catalogue_json(entries, folder)
+
+
+Label = tuple[str | None, str | None]
+
+
 def _shelf_row(
     draw: ImageDraw.ImageDraw, rng: np.random.Generator, left: float, right: float,
-    floor: float, pitch: float, board: float,
-) -> tuple[list[list[float]], list[list[float]]]:  # fmt: skip
-    """Groups of facings standing on `floor`, tags under each group's first facing."""
+    floor: float, pitch: float, board: float, catalogue: ForeignCatalogue | None = None,
+) -> tuple[list[list[float]], list[list[float]], list[Label]]:  # fmt: skip
+    """Groups of facings standing on `floor`, tags under each group's first facing; with
+    a catalogue, most groups are its SKUs (labelled), the rest packs it does not hold."""
     products: list[list[float]] = []
+    labels: list[Label] = []
     tags: list[list[float]] = []
     x = left + rng.uniform(0, pitch * 0.2)
     while x < right:
@@ -130,6 +229,10 @@ def _shelf_row(
             x += w * n * 0.7
             continue
         design = Design.draw_from(rng, name)
+        label: Label = (None, None)
+        if catalogue is not None and rng.random() < KNOWN_P:
+            sku = catalogue.skus[int(rng.integers(len(catalogue.skus)))]
+            design, w, label = sku.design, h * sku.aspect, (sku.sku, sku.brand)
         gap = rng.uniform(0, w * 0.06)
         start = x
         for _ in range(n):
@@ -137,6 +240,7 @@ def _shelf_row(
                 break
             _pack(draw, rng, design, x, floor - h, w, h)
             products.append([x, floor - h, x + w, floor])
+            labels.append(label)
             x += w + gap
         if x > start and rng.random() < 0.85:
             tw, th = pitch * rng.uniform(0.18, 0.3), board * rng.uniform(0.55, 0.85)
@@ -153,7 +257,7 @@ def _shelf_row(
             )
             tags.append([tx, ty, tx + tw, ty + th])
         x += rng.uniform(0, w * 0.3)
-    return products, tags
+    return products, tags, labels
 
 
 def _homography(rng: np.random.Generator, w: int, h: int, strength: float) -> NDArray[np.float64]:
@@ -184,9 +288,12 @@ def _warp_boxes(
     return np.minimum(np.maximum(out, 0.0), np.array([w, h, w, h], np.float64))
 
 
-def render_foreign(seed: int, *, dense: bool = False) -> ForeignScene:
+def render_foreign(
+    seed: int, *, dense: bool = False, catalogue: ForeignCatalogue | None = None
+) -> ForeignScene:
     """One foreign shelf photo with its product and price-tag boxes; `dense`: 7-10 shelves
-    in a 12-megapixel photo."""
+    in a 12-megapixel photo; `catalogue`: most packs are its SKUs (the same seed without
+    one draws the same photo as before catalogues existed)."""
     rng = np.random.default_rng(seed)
     sizes = DENSE_SIZES if dense else SIZES
     w, h = sizes[int(rng.integers(len(sizes)))]
@@ -203,13 +310,15 @@ def render_foreign(seed: int, *, dense: bool = False) -> ForeignScene:
     metal = _colour(rng, (40, 220))
     products: list[list[float]] = []
     tags: list[list[float]] = []
+    labels: list[Label] = []
     for i in range(shelves):
         floor = top + (i + 1) * pitch - board
         draw.rectangle((0, floor, w, floor + board), fill=metal)
         draw.rectangle((0, floor, w, floor + board * 0.15), fill=(255, 255, 255, 60))
-        p, t = _shelf_row(draw, rng, post, w - post, floor, pitch - board, board)
+        p, t, lab = _shelf_row(draw, rng, post, w - post, floor, pitch - board, board, catalogue)
         products += p
         tags += t
+        labels += lab
     for x in (0, w - post):
         draw.rectangle((x, 0, x + post, h), fill=metal)
     m = _homography(rng, w, h, rng.uniform(0.0, 0.09))
@@ -226,7 +335,15 @@ def render_foreign(seed: int, *, dense: bool = False) -> ForeignScene:
     ])  # fmt: skip
     classes = np.array([PRODUCT] * len(products) + [PRICE_TAG] * len(tags), np.int64)
     keep = ((boxes[:, 2] - boxes[:, 0]) > 4) & ((boxes[:, 3] - boxes[:, 1]) > 4)
-    return ForeignScene(_camera(image, rng), boxes[keep].astype(np.float32), classes[keep])
+    every = labels + [(None, None)] * len(tags)
+    kept = [lab for lab, k in zip(every, keep.tolist(), strict=True) if k]
+    return ForeignScene(
+        _camera(image, rng),
+        boxes[keep].astype(np.float32),
+        classes[keep],
+        tuple(s for s, _ in kept),
+        tuple(b for _, b in kept),
+    )
 
 
 def _camera(image: Image.Image, rng: np.random.Generator) -> Image.Image:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vision.foreign import ForeignCatalogue, ForeignScene, render_foreign, write_foreign_catalogue
 from vision.recognise import CatalogueIndex, recognise
 from vision.shelf import shelf_kpis
 from vision.synth import Catalogue, Scene, render_shelf, write_catalogue_dir
@@ -67,12 +68,19 @@ class Report:
 
 
 def index_for(
-    catalogue: Catalogue, images_per_sku: int = 2, *, embedder: PackEmbedder | None = None
+    catalogue: Catalogue | ForeignCatalogue,
+    images_per_sku: int = 2,
+    *,
+    embedder: PackEmbedder | None = None,
 ) -> CatalogueIndex:
     """The index of `catalogue`'s reference packs, through a catalogue directory; with
-    the learned embeddings too where an `embedder` is given."""
+    the learned embeddings where an `embedder` is given. A foreign catalogue has one
+    front per SKU."""
     with tempfile.TemporaryDirectory() as folder:
-        write_catalogue_dir(catalogue, folder, images_per_sku=images_per_sku)
+        if isinstance(catalogue, ForeignCatalogue):
+            write_foreign_catalogue(catalogue, folder)
+        else:
+            write_catalogue_dir(catalogue, folder, images_per_sku=images_per_sku)
         return CatalogueIndex.from_dir(folder, embedder=embedder)
 
 
@@ -90,14 +98,17 @@ class _Tally:
     seconds: float = 0.0
 
 
-def _truth(scene: Scene, hidden: set[str]) -> tuple[list[str | None], list[str | None]]:
+Shelf = Scene | ForeignScene
+
+
+def _truth(scene: Shelf, hidden: set[str]) -> tuple[list[str | None], list[str | None]]:
     """SKU and brand per box with the held-out brands made unknown."""
     sku = [s if b not in hidden else None for s, b in zip(scene.skus, scene.brands, strict=True)]
     brand = [b if b not in hidden else None for b in scene.brands]
     return sku, brand
 
 
-def _score_photo(scene: Scene, index: CatalogueIndex, hidden: set[str], tally: _Tally) -> None:
+def _score_photo(scene: Shelf, index: CatalogueIndex, hidden: set[str], tally: _Tally) -> None:
     sku, brand = _truth(scene, hidden)
     products = np.flatnonzero(scene.classes == CLASS_ID["product"])
     start = time.perf_counter()
@@ -157,7 +168,7 @@ def _report(tally: _Tally, photos: int) -> Report:
 
 
 def measure(
-    catalogue: Catalogue,
+    catalogue: Catalogue | ForeignCatalogue,
     index: CatalogueIndex,
     *,
     n: int = 40,
@@ -169,7 +180,9 @@ def measure(
     """Render `n` scenes of `catalogue` and score recognition and KPIs on them.
 
     Args:
-        catalogue: The generator's catalogue the scenes are drawn from.
+        catalogue: The generator's catalogue the scenes are drawn from; a foreign one
+            (`vision.foreign`) draws them with the foreign renderer, `style` and `size`
+            unused (its photos come in several sizes).
         index: The index of the same catalogue (`holdout` brands are removed here).
         n: Scenes to render.
         style: Generator style: "train", "hard" or "clean".
@@ -181,12 +194,16 @@ def measure(
     used = index.without(list(hidden)) if hidden else index
     tally = _Tally()
     for i in range(n):
-        scene = render_shelf(catalogue, scene_seed(seed, i), style=style, size=size)
+        scene: Shelf
+        if isinstance(catalogue, ForeignCatalogue):
+            scene = render_foreign(scene_seed(seed, i), catalogue=catalogue)
+        else:
+            scene = render_shelf(catalogue, scene_seed(seed, i), style=style, size=size)
         _score_photo(scene, used, hidden, tally)
     return _report(tally, n)
 
 
-def default_holdout(catalogue: Catalogue, every: int = 4) -> list[str]:
+def default_holdout(catalogue: Catalogue | ForeignCatalogue, every: int = 4) -> list[str]:
     """Every `every`-th brand by name: the brands `measure` treats as unknown by default."""
     return sorted(b.name for b in catalogue.brands)[::every]
 

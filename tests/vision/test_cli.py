@@ -62,3 +62,16 @@ def test_annotate_writes_a_jpeg(tmp_path: Path, catalogue_dir: Path) -> None:
     result = runner.invoke(app, [*args, "--detector", str(DUMMY)])
     assert result.exit_code == 0, result.output
     assert Image.open(out).size == (640, 480)
+
+
+def test_evaluate_shelf_measures_generated_and_foreign_shelves_side_by_side() -> None:
+    result = runner.invoke(
+        app,
+        ["evaluate-shelf", "-n", "1", "--style", "clean", "--style", "foreign", "--brands", "8"],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "measure" in line)
+    assert "clean" in header and "foreign" in header
+    assert "foreign:" in result.output and "generated:" in result.output  # held-out brands
+    assert "SKU top-1 among recognised" in result.output
