@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("checkpoint", type=Path)
     p.add_argument("-o", "--out", type=Path, default=Path("vision/models/embedder.onnx"))
     p.add_argument("--extra", type=Path, help="JSON merged into the sidecar")
+    p.add_argument("--version", default="embed-1", help="the model's name in the sidecar")
     args = p.parse_args(argv)
     state = torch.load(args.checkpoint, weights_only=False)
     model = Embedder()
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         dynamo=False,
     )
     sidecar = {
-        "version": "embed-1",
+        "version": args.version,
         "input": {
             "width": WIDTH,
             "height": HEIGHT,
