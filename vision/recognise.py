@@ -65,7 +65,7 @@ FINE_WEIGHT = 1.0
 """Weight of the fine-grid distance when re-ranking."""
 EMBED_MIN_SIMILARITY = 0.575
 """Cosine similarity to the nearest SKU below which a crop is unknown (embedding)."""
-EMBED_BRAND_MARGIN = 0.0
+EMBED_BRAND_MARGIN = 0.2
 """How much more similar the nearest SKU must be than any SKU of another brand."""
 SKU_MARGIN = 0.0
 """Variants of one brand closer than this (coarse plus fine) leave the SKU unknown. Off by

@@ -187,12 +187,13 @@ def rule_embed(ph: Photo, aw: float, tau: float, delta: float) -> NDArray[np.int
     return np.where((top >= tau) & (margin >= delta), best, -1)
 
 
-def rule_blocks(ph: Photo, tau: float, floor: float, margin: float) -> NDArray[np.int64]:
-    """The embedding at `tau`, then rejected crops given a recognised neighbour's SKU
-    (`vision.context.extend_blocks`)."""
-    return extend_blocks(
-        ph.sim, rule_embed(ph, 0.0, tau, 0.0), ph.pairs, floor=floor, margin=margin
-    )
+def rule_blocks(
+    ph: Photo, tau: float, floor: float, margin: float, delta: float = 0.0
+) -> NDArray[np.int64]:
+    """The embedding at `tau` and brand margin `delta`, then rejected crops given a
+    recognised neighbour's SKU (`vision.context.extend_blocks`)."""
+    alone = rule_embed(ph, 0.0, tau, delta)
+    return extend_blocks(ph.sim, alone, ph.pairs, floor=floor, margin=margin)
 
 
 def rule_union(ph: Photo, aw: float, tau: float, delta: float, veto: float) -> NDArray[np.int64]:
@@ -232,6 +233,10 @@ def search(photos: list[Photo]) -> list[tuple[float, str, dict[str, float]]]:
     ):
         name = f"blocks tau={tau} floor={floor} margin={margin}"
         rows.append((name, score(photos, [rule_blocks(p, tau, floor, margin) for p in photos])))
+    for delta in np.round(np.arange(0.05, 0.351, 0.05), 2).tolist():  # the shipped blocks
+        name = f"blocks tau=0.575 floor=0.4 margin=0.05 delta={delta}"
+        rule = [rule_blocks(p, 0.575, 0.4, 0.05, delta) for p in photos]
+        rows.append((name, score(photos, rule)))
     ranked = ((r["facings"] + r["share"] / 100 * 5, name, r) for name, r in rows)
     return sorted(ranked, key=lambda t: t[0])
 
