@@ -22,16 +22,10 @@ from PIL import Image
 
 from vision.decode import Decoded, decode
 from vision.quality import Quality, assess_grey, phash, phash_hex, work_copy
-from vision.recognise import (
-    DEFAULT_RECOGNISER,
-    CatalogueIndex,
-    Recognition,
-    embedder_for,
-    recognise,
-)
+from vision.recognise import DEFAULT_RECOGNISER, CatalogueIndex, embedder_for, recognise
 from vision.session import DEFAULT_DETECTOR
 from vision.shelf import ShelfKpis, shelf_kpis
-from vision.types import CLASS_ID, CLASSES, Detections
+from vision.types import CLASS_ID, CLASSES, Detections, Recognition
 
 DetectFn = Callable[[Image.Image], Detections]
 """A detector: an RGB image (already oriented) to boxes in that image's pixels. One that

@@ -1,4 +1,5 @@
-"""The one result type of shelf vision: a validated set of boxes with classes and scores."""
+"""The result types of shelf vision: a validated set of boxes with classes and scores
+(`Detections`), and the SKU recognised for each product box (`Recognition`)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,39 @@ class Detections:
         rows = np.arange(len(self))[index]
         sku = None if self.sku is None else tuple(self.sku[i] for i in rows)
         return Detections(self.xyxy[rows], self.class_id[rows], self.score[rows], sku)
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """The SKU of each product crop.
+
+    Attributes:
+        entry: Index into the index's entries per crop, -1 where the SKU is unknown;
+            int64 (N,).
+        nearest: Index of the nearest entry whether accepted or not; int64 (N,).
+        distance: Mean squared fine-grid distance to the nearest SKU; float32 (N,).
+        score: Similarity to the nearest SKU in [0, 1] (1 identical, 0 at and past the
+            rejection distance); float32 (N,).
+        sku: SKU id per crop, None where unknown.
+        brand: Brand per crop, None where unknown (known while the SKU is not where
+            variants of the brand cannot be told apart).
+    """
+
+    entry: NDArray[np.int64]
+    nearest: NDArray[np.int64]
+    distance: NDArray[np.float32]
+    score: NDArray[np.float32]
+    sku: tuple[str | None, ...]
+    brand: tuple[str | None, ...]
+
+    def __len__(self) -> int:
+        return len(self.entry)
+
+    @classmethod
+    def unknown(cls, n: int) -> Recognition:
+        """`n` crops with no SKU, nothing to compare them with."""
+        empty = np.zeros(n, np.float32)
+        none: tuple[str | None, ...] = (None,) * n
+        return cls(
+            np.full(n, -1, np.int64), np.full(n, -1, np.int64), empty + np.inf, empty, none, none
+        )

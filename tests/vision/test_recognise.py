@@ -19,15 +19,9 @@ from vision.descriptor import (
     faded_view,
     reference_views,
 )
+from vision.labgrid import TIE_MARGIN, decide, distances, sku_distances
 from vision.measure import measure
-from vision.recognise import (
-    TIE_MARGIN,
-    CatalogueIndex,
-    decide,
-    distances,
-    recognise,
-    sku_distances,
-)
+from vision.recognise import CatalogueIndex, recognise
 from vision.synth.catalogue import Catalogue
 from vision.types import CLASS_ID
 

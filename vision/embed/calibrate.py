@@ -28,8 +28,9 @@ from vision.descriptor import crop_boxes
 from vision.embed.crops import aspect_log
 from vision.embed.match import EmbeddedViews, similarities
 from vision.embed.runtime import DEFAULT_EMBEDDER, PackEmbedder
+from vision.labgrid import distances
 from vision.measure import default_holdout
-from vision.recognise import CatalogueIndex, distances
+from vision.recognise import CatalogueIndex
 from vision.synth import make_catalogue, render_shelf, write_catalogue_dir
 from vision.synth.dataset import scene_seed
 from vision.types import CLASS_ID
@@ -139,8 +140,8 @@ def score(photos: list[Photo], entries: list[NDArray[np.int64]]) -> dict[str, fl
 
 
 def _labgrid(ph: Photo) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """labgrid-2's nearest entry and whether it accepts it (as `recognise.decide`)."""
-    from vision.recognise import BRAND_MARGIN, MAX_DISTANCE, tie_break
+    """labgrid-2's nearest entry and whether it accepts it (as `labgrid.decide`)."""
+    from vision.labgrid import BRAND_MARGIN, MAX_DISTANCE, tie_break
 
     n = len(ph.truth)
     if n == 0:
