@@ -136,6 +136,9 @@ def evaluate_shelf(
     holdout_every: Annotated[int, typer.Option(help="Leave every k-th brand out.")] = 4,
     recogniser: RecogniserOpt = None,
     threads: Annotated[int, typer.Option(help="onnxruntime threads of the embedder.")] = 1,
+    embedder: Annotated[
+        Path | None, typer.Option(help="Another embedder's .onnx (its sidecar beside it).")
+    ] = None,
 ) -> None:
     """Recognition and shelf-KPI errors on generated photos, ground-truth boxes as detector."""
     from vision.foreign import foreign_catalogue
@@ -143,7 +146,7 @@ def evaluate_shelf(
     from vision.recognise import DEFAULT_RECOGNISER, CatalogueIndex, embedder_for
     from vision.synth import make_catalogue
 
-    embedder = embedder_for(recogniser or DEFAULT_RECOGNISER, threads=threads)
+    model = embedder_for(recogniser or DEFAULT_RECOGNISER, threads=threads, path=embedder)
     made: dict[bool, tuple[Any, CatalogueIndex, list[str]]] = {}
     reports = []
     for s in style:  # "foreign": the foreign renderer's own catalogue, as many brands
@@ -155,7 +158,7 @@ def evaluate_shelf(
                 else make_catalogue(catalogue_seed, n_brands=brands, skus_per_brand=6)
             )
             held = default_holdout(cat, holdout_every) if holdout_every else []
-            made[foreign] = cat, index_for(cat, embedder=embedder), held
+            made[foreign] = cat, index_for(cat, embedder=model), held
         cat, index, held = made[foreign]
         reports.append(measure(cat, index, n=n, style=s, holdout=held))
     kinds = "; ".join(

@@ -171,8 +171,11 @@ class CatalogueIndex:
 
     @property
     def version(self) -> str:
-        """The recogniser this index drives: `RECOGNISER_VERSION` or the embedding one."""
-        return RECOGNISER_VERSION if self.embedded is None else EMBED_RECOGNISER_VERSION
+        """The recogniser this index drives: `RECOGNISER_VERSION`, or the embedder's model
+        with the shelf context (`EMBED_RECOGNISER_VERSION` for the shipped one)."""
+        if self.embedded is None:
+            return RECOGNISER_VERSION
+        return f"{self.embedded.embedder.version}+blocks"
 
     def without(self, brands: Sequence[str]) -> CatalogueIndex:
         """This index without the SKUs of `brands` (views renumbered)."""
@@ -220,8 +223,11 @@ class CatalogueIndex:
         return next((e.brand for e in self.entries if e.sku == sku), None)
 
 
-def embedder_for(recogniser: str, *, threads: int = 1) -> PackEmbedder | None:
-    """The shipped embedder where `recogniser` is "embed", None for "labgrid".
+def embedder_for(
+    recogniser: str, *, threads: int = 1, path: str | Path | None = None
+) -> PackEmbedder | None:
+    """The embedder where `recogniser` is "embed" (the shipped one, or the ONNX file at
+    `path` with its sidecar), None for "labgrid".
 
     Raises:
         ValueError: `recogniser` is not one of `RECOGNISERS`.
@@ -230,9 +236,9 @@ def embedder_for(recogniser: str, *, threads: int = 1) -> PackEmbedder | None:
         raise ValueError(f"recogniser must be one of {RECOGNISERS}, got {recogniser!r}")
     if recogniser == "labgrid":
         return None
-    from vision.embed.runtime import PackEmbedder  # onnxruntime: only when asked for
+    from vision.embed.runtime import DEFAULT_EMBEDDER, PackEmbedder  # onnxruntime: if asked
 
-    return PackEmbedder(threads=threads)
+    return PackEmbedder(path or DEFAULT_EMBEDDER, threads=threads)
 
 
 def _load(path: Path) -> Image.Image:

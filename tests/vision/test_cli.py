@@ -1,8 +1,10 @@
-"""The `vision` typer app: catalogue, analyse (JSON lines, errors per photo), annotate."""
+"""The `vision` typer app: catalogue, analyse (JSON lines, errors per photo), annotate,
+evaluate-shelf."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from PIL import Image
@@ -77,3 +79,19 @@ def test_evaluate_shelf_measures_generated_and_foreign_shelves_side_by_side() ->
     assert "foreign:" in result.output
     assert "generated:" in result.output
     assert "SKU top-1 among recognised" in result.output
+
+
+def test_evaluate_shelf_takes_another_embedder_and_names_it(tmp_path: Path) -> None:
+    from vision.embed.runtime import DEFAULT_EMBEDDER
+
+    model = tmp_path / "candidate.onnx"
+    shutil.copyfile(DEFAULT_EMBEDDER, model)
+    sidecar = json.loads(DEFAULT_EMBEDDER.with_suffix(".json").read_text())
+    model.with_suffix(".json").write_text(json.dumps({**sidecar, "version": "embed-candidate"}))
+    result = runner.invoke(
+        app,
+        ["evaluate-shelf", "-n", "1", "--style", "clean", "--embedder", str(model)],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    assert "embed-candidate+blocks" in result.output
