@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         "params": sum(p.numel() for p in model.parameters()),
         "steps": state["step"],
         "train_minutes": round(state["elapsed"] / 60, 1),
-        "train_args": state["args"],
+        "train_args": json.loads(json.dumps(state["args"], default=str)),  # paths as text
     }
     if args.extra:
         sidecar.update(json.loads(args.extra.read_text()))
