@@ -64,6 +64,14 @@ def _legend(draw: ImageDraw.ImageDraw, analysis: ShelfAnalysis, font: Font, line
         draw.text((line, y), text, fill=colour, font=font)
 
 
+def sku_label(sku: str | None, score: float) -> str:
+    """A product's label: its SKU, `~SKU` where only its block named it (score 0, see
+    `vision.context`), `?` where unknown."""
+    if sku is None:
+        return "?"
+    return f"~{sku}" if score <= 0 else sku
+
+
 def draw_analysis(image: Image.Image, analysis: ShelfAnalysis) -> Image.Image:
     """A copy of `image` (the photo, any size) with the analysis drawn on it."""
     out = image.convert("RGB")
@@ -85,7 +93,8 @@ def draw_analysis(image: Image.Image, analysis: ShelfAnalysis) -> Image.Image:
             colour = brand_colour(analysis.brand[i])
             draw.rectangle(box, outline=colour, width=stroke)
             if box[2] - box[0] > line * 1.5:
-                _label(draw, (box[0] + stroke, box[1] + stroke), sku[i] or "?", small, colour)
+                text = sku_label(sku[i], float(analysis.sku_score[i]))
+                _label(draw, (box[0] + stroke, box[1] + stroke), text, small, colour)
         else:
             draw.rectangle(box, outline=_CLASS_COLOURS.get(cls, (255, 255, 255)), width=stroke * 2)
     _legend(draw, analysis, _font(line * 4 // 5), line)

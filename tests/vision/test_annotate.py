@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from vision.analyse import Analyser, ShelfAnalysis
-from vision.annotate import UNKNOWN_COLOUR, annotate, brand_colour, draw_analysis
+from vision.annotate import UNKNOWN_COLOUR, annotate, brand_colour, draw_analysis, sku_label
 from vision.recognise import CatalogueIndex
 from vision.synth.catalogue import Catalogue
 from vision.synth.scene import render_shelf
@@ -69,3 +69,12 @@ def test_an_empty_analysis_still_draws_the_legend(index: CatalogueIndex) -> None
     analysis = Analyser(index, _Truth(Detections.empty()))(image)
     out = Image.open(io.BytesIO(annotate(image, analysis)))
     assert out.size == (200, 100)
+
+
+@pytest.mark.parametrize(
+    ("sku", "score", "label"), [("A-1", 0.42, "A-1"), ("A-1", 0.0, "~A-1"), (None, 0.0, "?")]
+)
+def test_a_pack_named_by_its_block_is_labelled_apart(
+    sku: str | None, score: float, label: str
+) -> None:
+    assert sku_label(sku, score) == label
