@@ -49,8 +49,9 @@ class ShelfAnalysis:
         height: Photo height after EXIF orientation, px.
         detections: Boxes in the photo's pixels, with the recognised SKU per box (None
             for unknown products and non-products).
-        sku_score: Similarity of each product to its nearest SKU in [0, 1] (NaN for
-            non-products); float32 (N,).
+        sku_score: Similarity of each product to its nearest SKU in [0, 1], 0 at and under
+            the open-set threshold (so 0 for a pack named only by its block); NaN for
+            non-products; float32 (N,).
         brand: Brand per box where known.
         kpis: Shelves, facings, share, gaps, tags, displays, POSM.
         quality: Quality flags and measures.
