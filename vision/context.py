@@ -4,9 +4,10 @@ Shelves are stocked in blocks: the facings of an SKU stand next to each other on
 A crop the open-set rule rejected (glare, a turned pack, a torn label) is given its
 neighbour's SKU when the neighbour was recognised as that SKU, the crop is still fairly
 similar to it (`BLOCK_MIN_SIMILARITY`, calibrated like the open-set threshold, see
-`vision.embed.calibrate`) and no other SKU is nearer. A crop unlike its neighbours, an
-unknown competitor standing next to a known block, stays unknown; the decision spreads along
-a block, one neighbour at a time, never across a gap wider than a fraction of a pack.
+`vision.embed.calibrate`) and nearly as similar to it as to any SKU (`BLOCK_MARGIN`). A
+crop unlike its neighbours, an unknown competitor standing next to a known block, stays
+unknown; the decision spreads along a block, one neighbour at a time, never across a gap
+wider than a fraction of a pack.
 """
 
 from __future__ import annotations

@@ -48,8 +48,9 @@ if TYPE_CHECKING:
 RECOGNISER_VERSION = "labgrid-2"
 """Changes whenever the descriptor or the decision rule changes."""
 EMBED_RECOGNISER_VERSION = "embed-1+blocks"
-"""The same where the index holds embeddings (`CatalogueIndex.embedded`): the `embed-1`
-model, crops rejected alone given their recognised neighbour's SKU (`vision.context`)."""
+"""The same where the index holds the shipped embeddings (`CatalogueIndex.embedded`): the
+`embed-1` model, its open set (`EMBED_MIN_SIMILARITY`, `EMBED_BRAND_MARGIN`), and crops
+rejected alone given their recognised neighbour's SKU (`vision.context`)."""
 RECOGNISERS = ("labgrid", "embed")
 """`labgrid`: the colour descriptor; `embed`: the learned embedding (`vision.embed`)."""
 DEFAULT_RECOGNISER = "embed"
