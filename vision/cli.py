@@ -130,7 +130,7 @@ def write_catalogue(
 @app.command("evaluate-shelf")
 def evaluate_shelf(
     n: Annotated[int, typer.Option("-n", help="Generated photos per style.")] = 40,
-    style: Annotated[list[str], typer.Option(help="Generator styles.")] = ["train", "hard"],  # noqa: B006
+    style: Annotated[list[str], typer.Option(help="Styles, or foreign.")] = ["train", "hard"],  # noqa: B006
     catalogue_seed: Annotated[int, typer.Option(help="Catalogue seed.")] = 0,
     brands: Annotated[int, typer.Option(help="Brands in the catalogue.")] = 12,
     holdout_every: Annotated[int, typer.Option(help="Leave every k-th brand out.")] = 4,
@@ -140,7 +140,8 @@ def evaluate_shelf(
         Path | None, typer.Option(help="Another embedder's .onnx (its sidecar beside it).")
     ] = None,
 ) -> None:
-    """Recognition and shelf-KPI errors on generated photos, ground-truth boxes as detector."""
+    """Recognition and shelf-KPI errors on generated photos, ground-truth boxes as detector
+    (`--style foreign`: the foreign renderer's own packs and photos)."""
     from vision.foreign import foreign_catalogue
     from vision.measure import as_rows, default_holdout, index_for, measure
     from vision.recognise import DEFAULT_RECOGNISER, CatalogueIndex, embedder_for
