@@ -11,6 +11,7 @@ from models import (
     users,
     visits,
 )
+from models.planning import history as planning_history  # noqa: F401
 from models.planning import rollup as planning_rollup  # noqa: F401
 from models.planning import tables as planning_tables  # noqa: F401
 

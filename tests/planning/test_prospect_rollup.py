@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from models.catalogue import Sku
 from models.outlets import Channel, Outlet, OutletClass, OutletStatus
-from models.planning import rollup
+from models.planning import history, rollup
 from models.planning.frame import Frame, Span
 from models.planning.gap import GapOptions, GapReport, gap_report
 from models.planning.opportunities import Opportunity, OpportunityOptions, opportunities
@@ -351,6 +351,6 @@ def test_months_outside_the_spans_are_dropped(session: Session) -> None:
     refresh(session)
     rollup.refresh_planning_rollup(session, rollup.spans("UTC", 30, today=date(2027, 2, 3)))
 
-    for table in rollup.HISTORY_CELLS:
+    for table in history.HISTORY_CELLS:
         months = set(session.scalars(text(f"SELECT DISTINCT month FROM {table}")))
         assert months <= {date(2027, 2, 1), date(2027, 1, 1)}
