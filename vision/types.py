@@ -115,9 +115,10 @@ class Recognition:
         entry: Index into the index's entries per crop, -1 where the SKU is unknown;
             int64 (N,).
         nearest: Index of the nearest entry whether accepted or not; int64 (N,).
-        distance: Mean squared fine-grid distance to the nearest SKU; float32 (N,).
+        distance: To the nearest SKU: 1 - cosine (the embedding), or the mean squared
+            fine-grid distance (the colour descriptor); float32 (N,).
         score: Similarity to the nearest SKU in [0, 1] (1 identical, 0 at and past the
-            rejection distance); float32 (N,).
+            rejection threshold); float32 (N,).
         sku: SKU id per crop, None where unknown.
         brand: Brand per crop, None where unknown (known while the SKU is not where
             variants of the brand cannot be told apart).
