@@ -112,6 +112,9 @@ def pair(make_database: Callable[[], str], tmp_path: Path) -> Iterator[Cluster]:
         "FIELDSALES_LOG_LEVEL": "WARNING",
         "OPENBLAS_NUM_THREADS": "1",  # as `fieldsales worker` would set, sparing it a restart
         "OMP_NUM_THREADS": "1",
+        # The workers are held (SIGSTOP) while the photos queue: on a busy machine that can
+        # outlast the default 30 s, and a worker's first job would be retried as stalled.
+        "FIELDSALES_WORKER_STALLED_AFTER_S": "600",
     }
     ports = [free_port(), free_port()]
     with ExitStack() as stack:
