@@ -12,6 +12,7 @@ from models import (
     visits,
 )
 from models.planning import history as planning_history  # noqa: F401
+from models.planning import lookalike_store as planning_lookalikes  # noqa: F401
 from models.planning import rollup as planning_rollup  # noqa: F401
 from models.planning import tables as planning_tables  # noqa: F401
 

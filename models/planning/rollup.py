@@ -20,7 +20,7 @@ claim keeps its mark for the next refresh.
 For the prospects (models/planning/lookalikes.py) it also keeps, for each month it holds, what
 each outlet sold over the history months before it, and each channel of each territory by SKU,
 under marks of their own (models/planning/history.py); and every prospect's lookalikes, under
-the marks of the outlets written (see lookalikes.py).
+the marks of the outlets written (see lookalike_store.py).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from sqlalchemy import BigInteger, Column, Numeric, TextClause, text
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Field, Session, SQLModel, select
 
-from models.planning import lookalikes, sources
+from models.planning import lookalike_store, sources
 from models.planning.figures import FIGURES, FIGURES_FEW
 from models.planning.frame import Span, add_months
 from models.planning.history import (
@@ -350,6 +350,6 @@ def refresh_planning_rollup(session: Session, spans: Sequence[Span]) -> dict[dat
         for statement in (*SUBTREES, TARGETS):
             session.execute(statement, params)
         session.execute(MARK, params)
-    lookalikes.refresh_lookalikes(session)
+    lookalike_store.refresh_lookalikes(session)
     session.flush()
     return done
