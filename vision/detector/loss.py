@@ -104,14 +104,24 @@ def detection_loss(
     gt_mask: Tensor,
     box_gain: float = 7.5,
     cls_gain: float = 0.5,
+    class_weights: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
-    """Total loss and its parts (for logging) for one batch."""
+    """Total loss and its parts (for logging) for one batch.
+
+    `class_weights` (C,): weight of each class's positive term in the classification
+    loss (a rare class learns from few anchors per batch; negatives are not reweighted).
+    """
     pred_boxes = torch.cat((centres - ltrb[..., :2], centres + ltrb[..., 2:]), -1)
     target_boxes, target_scores, foreground = assign(
         logits.detach().sigmoid(), pred_boxes.detach(), centres, gt_boxes, gt_classes, gt_mask
     )
     norm = target_scores.sum().clamp(min=1.0)
-    cls_loss = F.binary_cross_entropy_with_logits(logits, target_scores, reduction="sum") / norm
+    cls_loss = (
+        F.binary_cross_entropy_with_logits(
+            logits, target_scores, reduction="sum", pos_weight=class_weights
+        )
+        / norm
+    )
     if foreground.any():
         _, giou = box_iou_pairs(pred_boxes[foreground], target_boxes[foreground])
         weight = target_scores.sum(-1)[foreground]

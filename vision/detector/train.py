@@ -43,8 +43,10 @@ log = logging.getLogger("vision.detector.train")
 class CropDataset(Dataset[tuple[np.ndarray, np.ndarray, np.ndarray]]):
     """Sample k: image `perm(epoch)[k % N]`, augmented with rng seeded by (seed, k)."""
 
-    def __init__(self, samples: list[Sample], seed: int, crop: int) -> None:
-        self.samples, self.seed, self.crop = samples, seed, crop
+    def __init__(
+        self, samples: list[Sample], seed: int, crop: int, augment: Augment = Augment()
+    ) -> None:
+        self.samples, self.seed, self.crop, self.augment = samples, seed, crop, augment
         self._perm: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:
@@ -59,7 +61,7 @@ class CropDataset(Dataset[tuple[np.ndarray, np.ndarray, np.ndarray]]):
 
     def __getitem__(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, k])
-        crop = random_crop(self.samples[self._image_index(k)], rng, self.crop)
+        crop = random_crop(self.samples[self._image_index(k)], rng, self.crop, self.augment)
         return crop.image, crop.boxes, crop.classes
 
 
@@ -198,6 +200,25 @@ def _parser() -> argparse.ArgumentParser:
         help="channels at strides 4, 8, 16, 32",
     )
     p.add_argument("--head", type=int, default=64, help="head channels")
+    p.add_argument(
+        "--freeze-bn",
+        action="store_true",
+        help="keep BatchNorm statistics fixed (fine-tuning weights recovered from ONNX)",
+    )
+    p.add_argument(
+        "--focus-p",
+        type=float,
+        default=Augment.focus_p,
+        help="share of crops framed around a display or POSM (of photos holding one)",
+    )
+    p.add_argument(
+        "--class-weights",
+        type=float,
+        nargs=len(CLASSES),
+        default=(1.0,) * len(CLASSES),
+        metavar="W",
+        help=f"weight of each class's positives in the classification loss ({', '.join(CLASSES)})",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--threads",
@@ -236,6 +257,8 @@ def train(args: argparse.Namespace) -> Path:
             "steps",
         ):
             setattr(args, key, type(getattr(args, key))(saved[key]))
+        for key in ("freeze_bn", "focus_p", "class_weights"):  # absent before they existed
+            setattr(args, key, saved.get(key, getattr(args, key)))
         data = saved["data"]
         args.data = [Path(d) for d in (data if isinstance(data, list) else [data])]
         log.info(
@@ -276,8 +299,10 @@ def train(args: argparse.Namespace) -> Path:
         count_parameters(model) / 1e6,
         json.dumps(_jsonable(vars(args))),
     )
+    augment = Augment(focus_p=args.focus_p)
+    class_weights = torch.tensor(args.class_weights, dtype=torch.float32)
     loader = DataLoader(
-        CropDataset(samples, args.seed, args.crop),
+        CropDataset(samples, args.seed, args.crop, augment),
         batch_size=args.batch,
         sampler=FromIndex(step * args.batch),
         num_workers=args.workers,
@@ -307,6 +332,10 @@ def train(args: argparse.Namespace) -> Path:
         log.info("checkpoint %s at step %d", last, step)
 
     model.train()
+    if args.freeze_bn:
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
     last_save = time.monotonic()
     window: dict[str, float] = {"loss": 0.0, "box": 0.0, "cls": 0.0, "pos": 0.0, "n": 0}
     tick = prev = time.monotonic()
@@ -323,7 +352,9 @@ def train(args: argparse.Namespace) -> Path:
         x = images.permute(0, 3, 1, 2).float().div_(255.0)
         x = x.contiguous(memory_format=torch.channels_last)
         ltrb, logits, centres, _ = flatten_levels(model(x))
-        loss, parts = detection_loss(ltrb, logits, centres, boxes, classes, mask)
+        loss, parts = detection_loss(
+            ltrb, logits, centres, boxes, classes, mask, class_weights=class_weights
+        )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -371,7 +402,7 @@ def train(args: argparse.Namespace) -> Path:
         "epochs": step * args.batch / len(samples),
         "params": count_parameters(model),
         "args": _jsonable(vars(args)),
-        "augment": dataclasses.asdict(Augment()),
+        "augment": dataclasses.asdict(augment),
         "command": " ".join(["python -m vision.detector.train", *sys.argv[1:]]),
     }
     _save(final, {"ema": ema.model.state_dict(), "meta": meta})
