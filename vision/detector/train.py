@@ -279,11 +279,14 @@ def train(args: argparse.Namespace) -> Path:
     ema = EMA(model)
     opt = _optimizer(model, args.lr, args.weight_decay)
     step, elapsed = 0, 0.0
-    if state is None and args.init:
+    fine_tuned_from = None  # what the --init weights' own metadata says of them
+    if args.init:
         start = torch.load(args.init, map_location="cpu", weights_only=False)
-        model.load_state_dict(start["ema"])
-        ema.model.load_state_dict(start["ema"])
-        log.info("starting from the weights of %s", args.init)
+        fine_tuned_from = start.get("meta")
+        if state is None:
+            model.load_state_dict(start["ema"])
+            ema.model.load_state_dict(start["ema"])
+            log.info("starting from the weights of %s", args.init)
     if state is not None:
         model.load_state_dict(state["model"])
         ema.model.load_state_dict(state["ema"])
@@ -404,6 +407,7 @@ def train(args: argparse.Namespace) -> Path:
         "args": _jsonable(vars(args)),
         "augment": dataclasses.asdict(augment),
         "command": " ".join(["python -m vision.detector.train", *sys.argv[1:]]),
+        **({"fine_tuned_from": fine_tuned_from} if fine_tuned_from else {}),
     }
     _save(final, {"ema": ema.model.state_dict(), "meta": meta})
     log.info("done: %s", json.dumps(meta))
