@@ -63,7 +63,7 @@ def export(
             dynamo=False,
         )
         expected = wrapper(dummy).numpy()
-    _check(out, dummy.numpy(), expected)
+    check_onnx(out, dummy.numpy(), expected)
     sidecar = {
         "classes": list(CLASSES),
         "input_size": [w, h],
@@ -78,14 +78,15 @@ def export(
     return out
 
 
-def _check(path: Path, batch: np.ndarray, expected: np.ndarray) -> None:
+def check_onnx(path: Path, batch: np.ndarray, expected: np.ndarray) -> None:
+    """Raise unless the ONNX file at `path` gives `expected` for `batch` (within 1e-2)."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run(None, {"images": batch})[0]
     err = float(np.abs(got - expected).max())
     if err > 1e-2:
-        raise RuntimeError(f"ONNX output differs from torch by {err}")
+        raise RuntimeError(f"{path}: ONNX output differs from torch by {err}")
 
 
 def main(argv: list[str] | None = None) -> None:

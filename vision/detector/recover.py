@@ -20,10 +20,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
+from vision.detector.export import check_onnx
 from vision.detector.model import Conv, Detector, ExportWrapper
 from vision.types import CLASSES
 
@@ -82,21 +82,11 @@ def recover(onnx_path: Path) -> tuple[Detector, dict[str, Any]]:
             bn.bias.copy_(torch.from_numpy(bias.copy()))
             bn.running_mean.zero_()
             bn.running_var.fill_(1.0 - bn.eps)
-    _check(net, onnx_path)
-    return net, meta.get("training", {})
-
-
-def _check(net: Detector, onnx_path: Path) -> None:
-    import onnxruntime as ort
-
     image = torch.rand(1, 3, 320, 416)
     with torch.no_grad():
         expected = ExportWrapper(net).eval()(image).numpy()
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    got = session.run(None, {session.get_inputs()[0].name: image.numpy()})[0]
-    err = float(np.abs(got - expected).max())
-    if err > 1e-2:
-        raise RuntimeError(f"recovered net differs from {onnx_path} by {err}")
+    check_onnx(onnx_path, image.numpy(), expected)
+    return net, meta.get("training", {})
 
 
 def main(argv: list[str] | None = None) -> None:
