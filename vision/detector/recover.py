@@ -53,11 +53,8 @@ def recover(onnx_path: Path) -> tuple[Detector, dict[str, Any]]:
     sidecar = onnx_path.with_suffix(".json")
     meta = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
     args = (meta.get("training") or {}).get("args", {})
-    net = Detector(
-        len(meta.get("classes", CLASSES)),
-        tuple(args.get("widths", (32, 64, 128, 192))),
-        head=args.get("head", 64),
-    ).eval()
+    shape = {"widths": tuple(args["widths"]), "head": args["head"]} if "widths" in args else {}
+    net = Detector(len(meta.get("classes", CLASSES)), **shape).eval()
     params = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     folded = [
         (params[node.input[1]], params[node.input[2]])
