@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vision.detector.augment import Augment, random_crop
+from vision.detector.augment import Augment, random_crop, restyle
 from vision.detector.data import Sample, parse_yolo_lines, read_annotations
 
 YOLO_CASES = [
@@ -115,3 +115,25 @@ def test_rolled_and_framed_crops_box_what_they_show(tmp_path: Path) -> None:
         ys, xs = np.nonzero(crop.image.max(2) > 128)
         shown = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
         np.testing.assert_allclose(crop.boxes[0], shown, atol=3)
+
+
+def test_restyled_crops_change_the_look_not_the_shapes() -> None:
+    """Another look moves no edge: each flat region stays flat and apart from the others."""
+    pixels = np.full((96, 128, 3), 40, np.uint8)
+    pixels[20:60, 30:70] = (200, 60, 30)
+    pixels[50:90, 80:120] = (30, 90, 220)
+    interiors = [
+        (slice(24, 46), slice(34, 66)),
+        (slice(64, 86), slice(84, 116)),
+        (slice(2, 16), slice(2, 126)),
+    ]
+    recoloured = 0
+    for seed in range(30):
+        out = restyle(pixels, np.random.default_rng(seed))
+        assert out.shape == pixels.shape
+        assert out.dtype == np.uint8
+        means = [out[r].reshape(-1, 3).mean(0) for r in interiors]
+        assert all(out[r].reshape(-1, 3).std(0).max() < 6 for r in interiors)
+        assert min(np.abs(a - b).max() for i, a in enumerate(means) for b in means[i + 1 :]) > 20
+        recoloured += np.abs(means[0] - pixels[interiors[0]][0, 0]).max() > 20
+    assert recoloured >= 8  # colours turned or swapped in about a third of the draws

@@ -103,6 +103,21 @@ def test_catalogue_without_brands_renders_unknown_products_only() -> None:
     assert (scene.facings, scene.share) == ({}, {})
 
 
+def test_wobbler_rich_scenes_hold_more_posm(catalogue: Catalogue) -> None:
+    posm = CLASS_ID["posm"]
+    plain = [render_shelf(catalogue, seed, size=SIZE) for seed in range(20, 36)]
+    rich = [render_shelf(catalogue, seed, size=SIZE, wobblers=6.0) for seed in range(20, 36)]
+    found = [sum(int((s.classes == posm).sum()) for s in scenes) for scenes in (plain, rich)]
+    assert found[1] >= 1.4 * max(found[0], 1)  # strips and posters are POSM too
+    known = {sku.brand.name for sku in catalogue.skus}
+    assert all(
+        b in known
+        for s in rich
+        for b, c in zip(s.brands, s.classes, strict=True)
+        if c == posm and b
+    )
+
+
 def test_portrait_photos_work(catalogue: Catalogue) -> None:
     scene = render_shelf(catalogue, 12, size=(360, 480))
     assert scene.image.size == (360, 480)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageFilter
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from vision.detector.data import Sample
 
@@ -53,6 +53,8 @@ class Augment:
     noise_sigma: tuple[float, float] = (2.0, 9.0)
     jpeg_p: float = 0.35
     jpeg_quality: tuple[int, int] = (25, 85)
+    restyle_p: float = 0.0
+    """Share of crops given another look (`restyle`): colours, shading or print changed."""
 
     @classmethod
     def plain(cls) -> Augment:
@@ -150,6 +152,8 @@ def random_crop(
     if rng.random() < augment.flip_p:
         pixels = pixels[:, ::-1]
         boxes = np.stack([size - boxes[:, 2], boxes[:, 1], size - boxes[:, 0], boxes[:, 3]], 1)
+    if rng.random() < augment.restyle_p:
+        pixels = restyle(pixels, rng)
     pixels = camera_faults(colour_jitter(pixels, rng), rng, augment)
     return Crop(np.ascontiguousarray(pixels), boxes.astype(np.float32), classes)
 
@@ -211,6 +215,31 @@ def _motion_blur(pixels: NDArray[np.uint8], length: int, angle: float) -> NDArra
         dx, dy = round(t * math.cos(angle)), round(t * math.sin(angle))
         total += np.roll(pixels, (dy, dx), (0, 1))
     return (total / length).astype(np.uint8)
+
+
+def restyle(pixels: NDArray[np.uint8], rng: np.random.Generator) -> NDArray[np.uint8]:
+    """One change of look that moves no edge, so every box still holds: packs in other colours
+    (channels swapped, hue turned), flatter or harsher shading (posterised, equalised), a
+    softer or crisper print (smoothed, over-sharpened). Domain randomisation in the manner
+    of RandAugment's colour operations: shelves drawn, printed or lit unlike ours."""
+    image = Image.fromarray(pixels)
+    op = int(rng.integers(0, 6))
+    if op == 0:
+        order = [(1, 2, 0), (2, 0, 1), (0, 2, 1), (2, 1, 0), (1, 0, 2)][int(rng.integers(0, 5))]
+        return np.ascontiguousarray(pixels[..., list(order)])
+    if op == 1:
+        h, s, v = image.convert("HSV").split()
+        turn = int(rng.integers(40, 216))
+        h = h.point(lambda value: (value + turn) % 256)
+        return np.asarray(Image.merge("HSV", (h, s, v)).convert("RGB"))
+    if op == 2:
+        return np.asarray(ImageOps.posterize(image, int(rng.integers(2, 5))))
+    if op == 3:
+        return np.asarray(ImageOps.equalize(image))
+    if op == 4:
+        size = 3 if rng.random() < 0.6 else 5
+        return np.asarray(image.filter(ImageFilter.ModeFilter(size)))
+    return np.asarray(ImageEnhance.Sharpness(image).enhance(rng.uniform(2.0, 5.0)))
 
 
 def colour_jitter(pixels: NDArray[np.uint8], rng: np.random.Generator) -> NDArray[np.uint8]:

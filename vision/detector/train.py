@@ -212,6 +212,12 @@ def _parser() -> argparse.ArgumentParser:
         help="share of crops framed around a display or POSM (of photos holding one)",
     )
     p.add_argument(
+        "--restyle-p",
+        type=float,
+        default=Augment.restyle_p,
+        help="share of crops given another look (colours, shading, print; augment.restyle)",
+    )
+    p.add_argument(
         "--class-weights",
         type=float,
         nargs=len(CLASSES),
@@ -257,7 +263,8 @@ def train(args: argparse.Namespace) -> Path:
             "steps",
         ):
             setattr(args, key, type(getattr(args, key))(saved[key]))
-        for key in ("freeze_bn", "focus_p", "class_weights"):  # absent before they existed
+        # absent from runs older than these options
+        for key in ("freeze_bn", "focus_p", "class_weights", "restyle_p"):
             setattr(args, key, saved.get(key, getattr(args, key)))
         data = saved["data"]
         args.data = [Path(d) for d in (data if isinstance(data, list) else [data])]
@@ -302,7 +309,7 @@ def train(args: argparse.Namespace) -> Path:
         count_parameters(model) / 1e6,
         json.dumps(_jsonable(vars(args))),
     )
-    augment = Augment(focus_p=args.focus_p)
+    augment = Augment(focus_p=args.focus_p, restyle_p=args.restyle_p)
     class_weights = torch.tensor(args.class_weights, dtype=torch.float32)
     loader = DataLoader(
         CropDataset(samples, args.seed, args.crop, augment),

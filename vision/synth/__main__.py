@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--style", choices=sorted(STYLES), default="train")
     parser.add_argument("--size", type=int, nargs=2, default=(1280, 960), metavar=("W", "H"))
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--wobblers",
+        type=float,
+        default=1.0,
+        help="multiply the odds of a wobbler on a shelf edge (training sets rich in them)",
+    )
     return parser
 
 
@@ -45,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
             style=args.style,
             size=tuple(args.size),
             workers=args.workers,
+            wobblers=args.wobblers,
         )
     console.print(f"wrote {path}")
 

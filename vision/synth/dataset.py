@@ -53,10 +53,11 @@ def _write_one(
     style: str,
     size: tuple[int, int],
     quality: int,
+    wobblers: float,
     item: tuple[int, int],
 ) -> dict[str, Any]:
     index, seed = item
-    scene = render_shelf(catalogue, seed, style=style, size=size)
+    scene = render_shelf(catalogue, seed, style=style, size=size, wobblers=wobblers)
     name = f"{index:06d}"
     scene.image.save(out / "images" / f"{name}.jpg", quality=quality)
     lines = yolo_lines(scene.boxes, scene.classes, size)
@@ -83,6 +84,7 @@ def write_dataset(
     quality: int = 90,
     workers: int = 1,
     progress: bool = True,
+    wobblers: float = 1.0,
 ) -> Path:
     """Render `n` scenes into `out` (see the module docstring for the layout).
 
@@ -96,6 +98,7 @@ def write_dataset(
         quality: JPEG quality of the written images.
         workers: Processes to render in; 1 renders in this process.
         progress: Show a progress bar.
+        wobblers: Multiplies the odds of a wobbler on a shelf edge (`render_shelf`).
 
     Returns:
         The path of the written manifest.
@@ -104,7 +107,7 @@ def write_dataset(
     (folder / "images").mkdir(parents=True, exist_ok=True)
     (folder / "labels").mkdir(parents=True, exist_ok=True)
     items = [(i, scene_seed(seed, i)) for i in range(n)]
-    job = partial(_write_one, catalogue, folder, style, size, quality)
+    job = partial(_write_one, catalogue, folder, style, size, quality, wobblers)
     label = f"rendering {n} {style} scenes"
     if workers <= 1:
         records = list(track(map(job, items), total=n, description=label, disable=not progress))
@@ -118,6 +121,7 @@ def write_dataset(
         "size": list(size),
         "seed": seed,
         "catalogue_seed": catalogue.seed,
+        "wobblers": wobblers,
         "images": records,
     }
     target = folder / MANIFEST

@@ -33,15 +33,21 @@ _METALS: tuple[RGB, ...] = (
 )
 
 
-def fixture(rng: np.random.Generator, *, lip_cm: tuple[float, float] = (3.0, 5.5)) -> Fixture:
-    """A random shelving look: metal colour, edge height, how often tags and POSM appear."""
+def fixture(
+    rng: np.random.Generator, *, lip_cm: tuple[float, float] = (3.0, 5.5), wobblers: float = 1.0
+) -> Fixture:
+    """A random shelving look: metal colour, edge height, how often tags and POSM appear.
+
+    `wobblers` multiplies the odds of a wobbler (the random draws stay the same,
+    so at 1 a seed gives the scene it always gave).
+    """
     colour = _METALS[int(rng.integers(0, len(_METALS)))]
     return Fixture(
         colour=colour,
         lip_cm=rng.uniform(*lip_cm),
         tag_p=rng.uniform(0.7, 1.0),
         strip_p=rng.uniform(0.0, 0.35),
-        wobbler_p=rng.uniform(0.0, 0.25),
+        wobbler_p=min(rng.uniform(0.0, 0.25) * wobblers, 1.0),
     )
 
 
@@ -116,7 +122,7 @@ def _extent(rng: np.random.Generator, w: int) -> tuple[float, float]:
 def gondola(ctx: Ctx, categories: list[str]) -> None:
     """A run of gondola bays with 3-7 shelves, maybe a header and a floor stand in front."""
     rng, (w, h) = ctx.rng, ctx.canvas.size
-    fx = fixture(rng)
+    fx = fixture(rng, wobblers=ctx.wobblers)
     rows = _rows(ctx, int(rng.integers(3, 8)), categories)
     header_cm = rng.uniform(12, 35) if rng.random() < 0.5 else 0.0
     kick_cm = rng.uniform(6, 16)
@@ -158,7 +164,7 @@ def _main_brand(ctx: Ctx, categories: list[str]) -> tuple[Pick, tuple[str, ...]]
 def endcap(ctx: Ctx, categories: list[str]) -> None:
     """An end-cap display: one bay of one or two brands under a header poster."""
     rng, (w, h) = ctx.rng, ctx.canvas.size
-    fx = fixture(rng)
+    fx = fixture(rng, wobblers=ctx.wobblers)
     main, brands = _main_brand(ctx, categories)
     brand, label = main.sku.brand, main.sku.brand.name if main.known else None
     rows = _rows(ctx, int(rng.integers(3, 7)), categories[:1], brands)

@@ -137,7 +137,11 @@ def _layout(rng: np.random.Generator, catalogue: Catalogue) -> tuple[Layout, lis
 
 
 def _draw(
-    catalogue: Catalogue, rng: np.random.Generator, canvas_size: tuple[int, int], clutter_p: float
+    catalogue: Catalogue,
+    rng: np.random.Generator,
+    canvas_size: tuple[int, int],
+    clutter_p: float,
+    wobblers: float,
 ) -> Canvas:
     canvas = Canvas(canvas_size)
     ctx = Ctx(
@@ -147,6 +151,7 @@ def _draw(
         oos_p=rng.uniform(0.0, 0.1),
         gap_cm=rng.uniform(0.0, 0.9),
         tray_p=rng.uniform(0.0, 0.5) if rng.random() < 0.3 else 0.0,
+        wobblers=wobblers,
     )
     layout, categories = _layout(rng, catalogue)
     layout(ctx, categories)
@@ -156,7 +161,12 @@ def _draw(
 
 
 def render_shelf(
-    catalogue: Catalogue, seed: int, *, style: str = "train", size: tuple[int, int] = (1280, 960)
+    catalogue: Catalogue,
+    seed: int,
+    *,
+    style: str = "train",
+    size: tuple[int, int] = (1280, 960),
+    wobblers: float = 1.0,
 ) -> Scene:
     """Render one shelf photo with ground truth, deterministically from `seed`.
 
@@ -165,11 +175,13 @@ def render_shelf(
         seed: Random seed; equal arguments give byte-identical scenes.
         style: "train", "hard" (held out for evaluation) or "clean" (no camera effects).
         size: Output (width, height) px.
+        wobblers: Multiplies the odds of a wobbler on a shelf edge, for training sets rich
+            in them; at 1 (the default) a seed gives the scene it always gave.
     """
     st = get_style(style)
     rng = np.random.default_rng(seed)
     canvas_size = (math.ceil(size[0] * CANVAS_MARGIN), math.ceil(size[1] * CANVAS_MARGIN))
-    canvas = _draw(catalogue, rng, canvas_size, st.occluder_p)
+    canvas = _draw(catalogue, rng, canvas_size, st.occluder_p, wobblers)
     view = sample_view(rng, canvas_size, size, st)
     boxes, inside = project_clip(canvas.boxes(), view, size)
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]

@@ -55,6 +55,8 @@ class Ctx:
     oos_p: float = 0.05
     gap_cm: float = 0.4
     tray_p: float = 0.0
+    wobblers: float = 1.0
+    """Multiplies the odds of a wobbler on a shelf edge (`render_shelf`'s `wobblers`)."""
     _packs: dict[tuple[str, int, int], Image.Image] = field(default_factory=dict)
 
     def pack(self, sku: Sku, w: int, h: int) -> Image.Image:
