@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import Editor, SessionDep, SettingsDep, require
 from api.problems import problem_responses
@@ -42,7 +42,7 @@ def get_coverage(
     brand_id: uuid.UUID | None = None,
     channel: Channel | None = None,
     as_of: AsOf = None,
-) -> CoverageTable:
+) -> Response:
     """Coverage, ND, WD, ROS, sales, target and gap per SKU for a territory and its children."""
     frame = frame_for(
         session,
@@ -54,7 +54,8 @@ def get_coverage(
         window_days=settings.presence_window_days,
     )
     where = CoverageFilter(sku_id=sku_id, brand_id=brand_id, channel=channel)
-    return coverage.coverage_table(session, frame, where)
+    # CoverageTable written as JSON by PostgreSQL (decimals as text, as FastAPI writes them).
+    return Response(coverage.coverage_json(session, frame, where), media_type="application/json")
 
 
 @router.put(

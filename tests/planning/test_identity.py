@@ -6,6 +6,7 @@ checked against an independent count made here in Python from the same generated
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections import defaultdict
@@ -20,7 +21,7 @@ from sqlmodel import Session
 
 from models.catalogue import Sku
 from models.outlets import Channel, Outlet, OutletStatus
-from models.planning.coverage import CoverageFilter, CoverageTable, coverage_table
+from models.planning.coverage import CoverageFilter, CoverageTable, coverage_json, coverage_table
 from models.planning.frame import Frame
 from models.territories import Territory
 from models.users import Role, User
@@ -249,3 +250,16 @@ def test_parents_add_up_their_children_and_totals_their_rows(session: Session, s
             rows = [r for r in result.rows if r.territory_id == total.territory_id]
             for name in ("carrying", "sales_quantity", "sales_value", "projected_quantity"):
                 assert getattr(total, name) == sum(getattr(r, name) for r in rows), name
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_postgresql_writes_the_json_the_model_would(session: Session, seed: int) -> None:
+    """The API passes on the JSON PostgreSQL writes: every field, in order, each decimal as
+    the text pydantic would give it (no exponents, no numbers for decimals)."""
+    market = build(session, seed)
+    frame = Frame(market.territories["X"], MONTH, AS_OF, ZoneInfo("UTC"))
+
+    written = json.loads(coverage_json(session, frame, CoverageFilter()))
+
+    assert written["rows"]
+    assert written == json.loads(CoverageTable.model_validate(written).model_dump_json())
