@@ -21,6 +21,7 @@ import argparse
 import json
 import random
 import resource
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -190,11 +191,16 @@ def _import(engine: Engine, kind: Kind, path: Path) -> None:
         import_file(session, kind, source)
 
 
-def timed(label: str, work: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    work()
-    seconds = time.perf_counter() - start
-    print(f"{label}: {seconds:.3f}s")  # noqa: T201
+def timed(label: str, work: Callable[[], Any], repeat: int = 1) -> float:
+    """Seconds `work` takes (the median of `repeat` runs), printed under `label`."""
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        runs.append(time.perf_counter() - start)
+    seconds = statistics.median(runs)
+    spread = f" (median of {repeat}, {min(runs):.3f}-{max(runs):.3f})" if repeat > 1 else ""
+    print(f"{label}: {seconds:.3f}s{spread}")  # noqa: T201
     return seconds
 
 
@@ -251,10 +257,17 @@ def rollup_times(
     label = "rollup refresh (nothing changed)" if held else "rollup refresh (all)"
     times = {label: timed(label, lambda: refresh_planning_rollup(session, [country.span]))}
     session.commit()
+    # The API's answer (JSON written by PostgreSQL), and the same read into the model.
     for label, where in (("country", country), ("region", region), ("leaf", leaf)):
         times[f"coverage {label} (rollup)"] = timed(
             f"coverage {label} (rollup)",
+            partial(coverage.coverage_json, session, where, everything),
+            repeat=7,
+        )
+        times[f"coverage {label} (rollup, as the model)"] = timed(
+            f"coverage {label} (rollup, as the model)",
             partial(coverage.coverage_table, session, where, everything),
+            repeat=7,
         )
     rolled = coverage.coverage_table(session, country, everything)
     print(f"rollup gives the live figures: {rolled == live}")  # noqa: T201
