@@ -135,16 +135,26 @@ def evaluate_shelf(
     brands: Annotated[int, typer.Option(help="Brands in the catalogue.")] = 12,
     holdout_every: Annotated[int, typer.Option(help="Leave every k-th brand out.")] = 4,
     recogniser: RecogniserOpt = None,
-    threads: Annotated[int, typer.Option(help="onnxruntime threads of the embedder.")] = 1,
+    threads: Annotated[
+        int, typer.Option(help="onnxruntime threads of the embedder (and detector).")
+    ] = 1,
     embedder: Annotated[
         Path | None, typer.Option(help="Another embedder's .onnx (its sidecar beside it).")
     ] = None,
+    end_to_end: Annotated[
+        bool, typer.Option(help="The whole analysis with the shipped detector, not true boxes.")
+    ] = False,
+    detector: Annotated[
+        Path | None, typer.Option(help="The whole analysis with this ONNX detector.")
+    ] = None,
 ) -> None:
     """Recognition and shelf-KPI errors on generated photos, ground-truth boxes as detector
-    (`--style foreign`: the foreign renderer's own packs and photos)."""
+    (`--style foreign`: the foreign renderer's own packs and photos); with `--end-to-end` or
+    `--detector`, those of the whole analysis, detection included."""
     from vision.foreign import foreign_catalogue
     from vision.measure import as_rows, default_holdout, index_for, measure
     from vision.recognise import DEFAULT_RECOGNISER, CatalogueIndex, embedder_for
+    from vision.session import DEFAULT_DETECTOR
     from vision.synth import make_catalogue
 
     model = embedder_for(recogniser or DEFAULT_RECOGNISER, threads=threads, path=embedder)
@@ -161,7 +171,10 @@ def evaluate_shelf(
             held = default_holdout(cat, holdout_every) if holdout_every else []
             made[foreign] = cat, index_for(cat, embedder=model), held
         cat, index, held = made[foreign]
-        reports.append(measure(cat, index, n=n, style=s, holdout=held))
+        chosen = detector or (DEFAULT_DETECTOR if end_to_end else None)
+        reports.append(
+            measure(cat, index, n=n, style=s, holdout=held, detector=chosen, threads=threads)
+        )
     kinds = "; ".join(
         f"{'foreign' if k else 'generated'}: {', '.join(h) or 'none'}"
         for k, (_, _, h) in made.items()

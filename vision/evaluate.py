@@ -42,22 +42,29 @@ def box_iou(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float3
     return box_iou_matrix(a, b)
 
 
-def match(iou: NDArray[np.float32], threshold: float) -> NDArray[np.bool_]:
+def pair(iou: NDArray[np.float32], threshold: float) -> NDArray[np.int64]:
     """Greedy COCO matching of score-sorted detections (rows) to ground truth (columns).
 
     Returns:
-        True per detection matched to a not-yet-matched ground truth at IoU >= threshold.
+        Per detection, the ground truth it matched (the best not-yet-matched one at IoU >=
+        threshold), or -1.
     """
-    hits = np.zeros(iou.shape[0], np.bool_)
+    paired = np.full(iou.shape[0], -1, np.int64)
     if iou.size == 0:
-        return hits
+        return paired
     free = np.ones(iou.shape[1], np.bool_)
     candidates = iou >= threshold
     for i in np.flatnonzero(candidates.any(1)):
         options = np.where(candidates[i] & free, iou[i], -1.0)
         j = int(options.argmax())
         if options[j] >= 0:
-            hits[i], free[j] = True, False
+            paired[i], free[j] = j, False
+    return paired
+
+
+def match(iou: NDArray[np.float32], threshold: float) -> NDArray[np.bool_]:
+    """True per score-sorted detection matched to a ground truth (`pair`)."""
+    hits: NDArray[np.bool_] = pair(iou, threshold) >= 0
     return hits
 
 

@@ -95,3 +95,24 @@ def test_evaluate_shelf_takes_another_embedder_and_names_it(tmp_path: Path) -> N
     )
     assert result.exit_code == 0, result.output
     assert "embed-candidate+blocks" in result.output
+
+
+def _percent(output: str, name: str) -> float:
+    """The figure of the table row `name`, a percentage."""
+    line = next(line for line in output.splitlines() if name in line)
+    return float(line.split()[-2].rstrip("%"))
+
+
+def test_evaluate_shelf_end_to_end_runs_the_detector_it_is_given() -> None:
+    args = ["evaluate-shelf", "-n", "1", "--style", "clean"]
+    truth = runner.invoke(app, args, terminal_width=200)
+    shipped = runner.invoke(app, [*args, "--end-to-end"], terminal_width=200)
+    other = runner.invoke(app, [*args, "--detector", str(DUMMY)], terminal_width=200)
+    for result in (truth, shipped, other):
+        assert result.exit_code == 0, result.output
+    assert "recognise + KPIs per photo" in truth.output
+    assert "whole analysis per photo" in shipped.output
+    # a shelf photo's products are found by the shipped detector, not by a dummy model
+    assert _percent(shipped.output, "products detected") >= 90.0
+    assert _percent(other.output, "products detected") == 0.0
+    assert _percent(other.output, "facings count error") == 100.0

@@ -22,8 +22,9 @@ from vision.descriptor import (
 from vision.labgrid import TIE_MARGIN, decide, distances, sku_distances
 from vision.measure import measure
 from vision.recognise import CatalogueIndex, recognise
+from vision.session import DEFAULT_DETECTOR
 from vision.synth.catalogue import Catalogue
-from vision.types import CLASS_ID
+from vision.types import CLASS_ID, Detections
 
 SIZE = (960, 720)
 
@@ -208,6 +209,38 @@ def test_recognition_on_generated_shelves(
     assert report.accepted >= min_accepted
     assert report.brand_top1 >= 0.95
     assert report.unknown_recall >= min_unknown_recall
+
+
+def test_end_to_end_the_shipped_detector_finds_the_products_the_kpis_are_measured_on(
+    catalogue: Catalogue, index: CatalogueIndex
+) -> None:
+    held = [catalogue.brands[-1].name]
+    truth = measure(catalogue, index, n=2, style="clean", holdout=held, size=SIZE)
+    whole = measure(
+        catalogue, index, n=2, style="clean", holdout=held, size=SIZE, detector=DEFAULT_DETECTOR
+    )
+    assert whole.end_to_end
+    assert not truth.end_to_end
+    assert whole.products == truth.products
+    assert whole.known == truth.known
+    assert truth.detected == 1.0
+    assert whole.detected >= 0.9
+    assert whole.top1 >= 0.9  # among the true products it found
+    assert np.isnan(whole.closed_top1)
+    # detection's misses and extra boxes add to the facings error, never hide it
+    assert whole.facings_error < 0.2
+
+
+def test_end_to_end_a_detector_that_finds_nothing_misses_every_facing(
+    catalogue: Catalogue, index: CatalogueIndex
+) -> None:
+    report = measure(
+        catalogue, index, n=1, style="clean", size=SIZE, detector=lambda _: Detections.empty()
+    )
+    assert report.products > 20
+    assert report.detected == 0.0
+    assert report.facings_error == 1.0
+    assert report.share_error_max_pp > 10
 
 
 def test_products_in_a_scene_are_matched_in_one_call(
