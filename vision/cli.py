@@ -151,41 +151,37 @@ def evaluate_shelf(
     """Recognition and shelf-KPI errors on generated photos, ground-truth boxes as detector
     (`--style foreign`: the foreign renderer's own packs and photos); with `--end-to-end` or
     `--detector`, those of the whole analysis, detection included."""
-    from vision.foreign import foreign_catalogue
-    from vision.measure import as_rows, default_holdout, index_for, measure
-    from vision.recognise import DEFAULT_RECOGNISER, CatalogueIndex, embedder_for
+    from vision.measure import SHELF_STYLES, measure_styles
+    from vision.recognise import DEFAULT_RECOGNISER, embedder_for
     from vision.session import DEFAULT_DETECTOR
-    from vision.synth import make_catalogue
 
-    model = embedder_for(recogniser or DEFAULT_RECOGNISER, threads=threads, path=embedder)
-    made: dict[bool, tuple[Any, CatalogueIndex, list[str]]] = {}
-    reports = []
-    for s in style:  # "foreign": the foreign renderer's own catalogue, as many brands
-        foreign = s == "foreign"
-        if foreign not in made:
-            cat: Any = (
-                foreign_catalogue(catalogue_seed, brands=brands)
-                if foreign
-                else make_catalogue(catalogue_seed, n_brands=brands, skus_per_brand=6)
-            )
-            held = default_holdout(cat, holdout_every) if holdout_every else []
-            made[foreign] = cat, index_for(cat, embedder=model), held
-        cat, index, held = made[foreign]
-        chosen = detector or (DEFAULT_DETECTOR if end_to_end else None)
-        reports.append(
-            measure(cat, index, n=n, style=s, holdout=held, detector=chosen, threads=threads)
-        )
-    kinds = "; ".join(
-        f"{'foreign' if k else 'generated'}: {', '.join(h) or 'none'}"
-        for k, (_, _, h) in made.items()
+    unknown = sorted(set(style) - set(SHELF_STYLES))
+    if unknown:
+        raise typer.BadParameter(f"{unknown}: not one of {SHELF_STYLES}", param_hint="--style")
+    reports, title = measure_styles(
+        style,
+        n=n,
+        catalogue_seed=catalogue_seed,
+        brands=brands,
+        holdout_every=holdout_every,
+        embedder=embedder_for(recogniser or DEFAULT_RECOGNISER, threads=threads, path=embedder),
+        detector=detector or (DEFAULT_DETECTOR if end_to_end else None),
+        threads=threads,
     )
-    table = Table(title=f"{index.version}; held-out brands (unknown), {kinds}")
+    Console().print(shelf_table(title, style, reports))
+
+
+def shelf_table(title: str, styles: list[str], reports: list[Any]) -> Table:
+    """The reports of `measure_styles` as one table, a column per style."""
+    from vision.measure import as_rows
+
+    table = Table(title=title)
     table.add_column("measure")
-    for s in style:
+    for s in styles:
         table.add_column(s, justify="right")
     for i, (name, _) in enumerate(as_rows(reports[0])):
         table.add_row(name, *(as_rows(r)[i][1] for r in reports))
-    Console().print(table)
+    return table
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Evaluate the detector: COCO-style AP50 and AP50:95 per class, and per-photo latency.
+"""Evaluate the detector: COCO-style AP50 and AP50:95 per class, per-photo latency, and
+what the whole analysis then reports: facings and share errors, SKU top-1, unknowns.
 
     python -m vision.evaluate --style train --style hard -n 120
 
@@ -7,6 +8,9 @@ training never uses (train style: seed 1000, hard: 1001; `foreign` and `foreign-
 come from a second renderer, `vision.foreign`, never trained on), runs the ONNX detector on each
 JPEG end to end (decode, letterbox, inference, decode, NMS) and prints one table per
 style. `--data DIR` evaluates a YOLO-format folder instead (e.g. real annotated photos).
+Then, for the styles the shelf measure knows (train, hard, clean, foreign), the whole
+analysis on `--shelf` generated photos each (`vision.measure`, the detector's boxes, the
+shipped recogniser; the table `evaluate-shelf --end-to-end` prints).
 """
 
 from __future__ import annotations
@@ -223,6 +227,14 @@ def main(argv: list[str] | None = None) -> None:
         "--latency", action="store_true", help="also time inference and detection on 1, 2 threads"
     )
     parser.add_argument(
+        "--shelf",
+        type=int,
+        default=60,
+        metavar="N",
+        help="also the whole analysis (facings, share, SKU, unknowns) on N generated photos "
+        "per style, as `evaluate-shelf --end-to-end`; 0: none",
+    )
+    parser.add_argument(
         "--write-json", action="store_true", help="store the results in the model's JSON sidecar"
     )
     args = parser.parse_args(argv)
@@ -239,6 +251,21 @@ def main(argv: list[str] | None = None) -> None:
         results[name] = evaluate_samples(detector, samples, args.conf)
         results[name]["seed"] = EVAL_SEEDS.get(name)
         print(format_table(f"{name} ({folder})", results[name]), "\n", flush=True)  # noqa: T201
+    # vision.measure builds on this module's matching, so it is imported here
+    from vision.measure import SHELF_STYLES, as_json, markdown, measure_styles
+    from vision.recognise import DEFAULT_RECOGNISER, embedder_for
+
+    shelf_styles = [s for s in sets if s in SHELF_STYLES] if not args.data else []
+    if args.shelf and shelf_styles:
+        reports, title = measure_styles(
+            shelf_styles,
+            n=args.shelf,
+            embedder=embedder_for(DEFAULT_RECOGNISER, threads=args.threads),
+            detector=args.model,
+            threads=args.threads,
+        )
+        print(f"whole analysis, {title}\n\n{markdown(shelf_styles, reports)}\n", flush=True)  # noqa: T201
+        results["shelf"] = {s: as_json(r) for s, r in zip(shelf_styles, reports, strict=True)}
     if args.latency:
         photo = next(iter(sets.values())) / "images"
         first = sorted(photo.iterdir())[0]

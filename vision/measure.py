@@ -12,6 +12,7 @@ products, are the true unknowns the recogniser must reject.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Sequence
@@ -23,7 +24,13 @@ import numpy as np
 
 from vision.analyse import Analyser, DetectFn
 from vision.evaluate import box_iou, pair
-from vision.foreign import ForeignCatalogue, ForeignScene, render_foreign, write_foreign_catalogue
+from vision.foreign import (
+    ForeignCatalogue,
+    ForeignScene,
+    foreign_catalogue,
+    render_foreign,
+    write_foreign_catalogue,
+)
 from vision.recognise import CatalogueIndex, recognise
 from vision.shelf import ShelfKpis, shelf_kpis
 from vision.synth import Catalogue, Scene, render_shelf, write_catalogue_dir
@@ -267,9 +274,78 @@ def measure(
     return _report(tally, n, end_to_end=analyser is not None)
 
 
+SHELF_STYLES = ("train", "hard", "clean", "foreign")
+"""The styles `measure_styles` renders: the generator's, and the foreign renderer's."""
+
+
+def measure_styles(
+    styles: Sequence[str],
+    *,
+    n: int,
+    catalogue_seed: int = 0,
+    brands: int = 12,
+    holdout_every: int = 4,
+    embedder: PackEmbedder | None = None,
+    detector: str | Path | DetectFn | None = None,
+    threads: int = 1,
+) -> tuple[list[Report], str]:
+    """`measure` on `n` photos of each style, and a title naming the index and the brands
+    held out. "foreign" draws the foreign renderer's own catalogue with as many brands;
+    the generator's styles share catalogue `catalogue_seed`.
+
+    Raises:
+        ValueError: A style not in `SHELF_STYLES`.
+    """
+    from vision.synth import make_catalogue
+
+    made: dict[bool, tuple[Catalogue | ForeignCatalogue, CatalogueIndex, list[str]]] = {}
+    reports = []
+    for style in styles:
+        if style not in SHELF_STYLES:
+            raise ValueError(f"style must be one of {SHELF_STYLES}, got {style!r}")
+        foreign = style == "foreign"
+        if foreign not in made:
+            catalogue: Catalogue | ForeignCatalogue = (
+                foreign_catalogue(catalogue_seed, brands=brands)
+                if foreign
+                else make_catalogue(catalogue_seed, n_brands=brands, skus_per_brand=6)
+            )
+            held = default_holdout(catalogue, holdout_every) if holdout_every else []
+            made[foreign] = catalogue, index_for(catalogue, embedder=embedder), held
+        catalogue, index, held = made[foreign]
+        reports.append(
+            measure(
+                catalogue, index, n=n, style=style, holdout=held, detector=detector, threads=threads
+            )
+        )
+    kinds = "; ".join(
+        f"{'foreign' if k else 'generated'}: {', '.join(h) or 'none'}"
+        for k, (_, _, h) in made.items()
+    )
+    version = next(iter(made.values()))[1].version if made else "-"
+    return reports, f"{version}; held-out brands (unknown), {kinds}"
+
+
 def default_holdout(catalogue: Catalogue | ForeignCatalogue, every: int = 4) -> list[str]:
     """Every `every`-th brand by name: the brands `measure` treats as unknown by default."""
     return sorted(b.name for b in catalogue.brands)[::every]
+
+
+def markdown(styles: Sequence[str], reports: Sequence[Report]) -> str:
+    """The reports as one markdown table, a column per style."""
+    lines = ["| measure | " + " | ".join(styles) + " |", "|---" * (len(styles) + 1) + "|"]
+    rows = [as_rows(r) for r in reports]
+    for i, (name, _) in enumerate(rows[0] if rows else []):
+        lines.append(f"| {name} | " + " | ".join(r[i][1] for r in rows) + " |")
+    return "\n".join(lines)
+
+
+def as_json(report: Report) -> dict[str, float | int | bool | None]:
+    """The report as JSON-ready values (None where a figure is not defined)."""
+    return {
+        k: None if isinstance(v, float) and np.isnan(v) else v
+        for k, v in dataclasses.asdict(report).items()
+    }
 
 
 def as_rows(report: Report) -> list[tuple[str, str]]:

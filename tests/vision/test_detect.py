@@ -261,3 +261,29 @@ def test_an_input_size_off_the_stride_is_rounded_to_it(catalogue: Catalogue) -> 
     assert detector.input_sizes((1280, 960))[0] == (1600, 1216)
     recall = _product_recall(found.xyxy, found.class_id, scene.boxes, scene.classes)
     assert recall >= MIN_PRODUCT_RECALL
+
+
+def test_evaluate_prints_ap_and_the_whole_analysis_and_stores_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import shutil
+
+    from vision.evaluate import main
+    from vision.session import DEFAULT_DETECTOR
+
+    model = tmp_path / "detector.onnx"
+    shutil.copyfile(DEFAULT_DETECTOR, model)
+    shutil.copyfile(DEFAULT_DETECTOR.with_suffix(".json"), model.with_suffix(".json"))
+    args = ["--model", str(model), "--style", "clean", "-n", "1", "--root", str(tmp_path)]
+    main([*args, "--shelf", "1", "--threads", "1", "--write-json"])
+    printed = capsys.readouterr().out
+    assert "| product |" in printed
+    assert "| facings count error |" in printed
+    stored = json.loads(model.with_suffix(".json").read_text())["evaluation"]
+    assert stored["clean"]["classes"]["product"]["ap50"] > 0.9
+    shelf = stored["shelf"]["clean"]
+    assert shelf["end_to_end"]
+    assert shelf["detected"] > 0.9
+    assert shelf["closed_top1"] is None  # not defined end to end, not NaN in the JSON
+    assert 0 <= shelf["facings_error"] < 0.2
