@@ -92,7 +92,7 @@ def figures(*, few: bool) -> str:
     return FIGURES_OF.format(
         universe=sources.UNIVERSE_OF.format(tree="live_tree", only=ONLY_DIRTY),
         sales=sources.sales("universe", "start", "cut", few=few),
-        evidence=presence.evidence("universe"),
+        evidence=presence.evidence("universe", few=few),
         sales_last_year=sources.sales("universe", "ly_start", "ly_end", few=few),
         covered=sources.covered("u.outlet_id"),
     )

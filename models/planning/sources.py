@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, contextmanager
 from sqlalchemy import text
 from sqlmodel import Session
 
-from models.planning.presence import latest_presence
+from models.planning.presence import latest_presence, visits
 
 # Memory for each hash and sort of a planning statement: at 4 MB (the default) the per outlet
 # and SKU aggregates of a whole country spill to disk. A plan for the parameters given: the
@@ -99,7 +99,7 @@ SALES = """
 UNION ALL
 SELECT v.outlet_id, l.sku_id, l.quantity, l.quantity * l.price
 FROM {outlets} AS u
-JOIN visit AS v ON v.outlet_id = u.outlet_id
+{visits}
 JOIN sales_order AS so ON so.visit_id = v.id
 JOIN order_line AS l ON l.order_id = so.id
 WHERE v.started_at >= :{since}_ts AND v.started_at < :{until}_ts"""
@@ -128,7 +128,8 @@ def sales(outlets: str, since: str, until: str, *, few: bool = False) -> str:
     ``since`` and ``until`` name date parameters, each with a ``_ts`` twin (local midnight).
     """
     imported = (IMPORTED_FEW if few else IMPORTED).format(outlets=outlets, since=since, until=until)
-    return SALES.format(imported=imported, outlets=outlets, since=since, until=until)
+    joined = visits(since, until, few=few)
+    return SALES.format(imported=imported, outlets=outlets, visits=joined, since=since, until=until)
 
 
 # Covered: a completed visit, or a visit with an order, in the period up to the cut.
@@ -172,7 +173,8 @@ pair AS (
 def pairs(*, few: bool = False) -> str:
     """The ``sold``, ``latest`` and ``pair`` CTEs; ``few``: over a few outlets (see sales)."""
     return PAIRS_OF.format(
-        sales=sales("universe", "start", "cut", few=few), latest=latest_presence("universe")
+        sales=sales("universe", "start", "cut", few=few),
+        latest=latest_presence("universe", few=few),
     )
 
 

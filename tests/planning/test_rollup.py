@@ -23,7 +23,7 @@ from models.planning.coverage import CoverageFilter, CoverageTable, coverage_tab
 from models.planning.frame import Frame, Span
 from models.territories import Territory
 from tests.factories.catalogue import create_sku
-from tests.factories.planning import create_audit, create_sale, create_target
+from tests.factories.planning import create_audit, create_order, create_sale, create_target
 from tests.factories.users import create_user
 from tests.factories.visits import create_analysed_photo
 from tests.planning.conftest import AS_OF, MONTH, visit
@@ -126,12 +126,23 @@ def _photo(session: Session, outlet: Outlet) -> None:
     create_analysed_photo(session, visit=seen, widths=[], linear_px=100.0, facings=facings)
 
 
+def _order(session: Session, outlet: Outlet) -> None:
+    taken = visit(session, create_user(session), outlet, AT)
+    create_order(session, taken, [(create_sku(session), 4, Decimal("2.5"))])
+
+
 def _close(session: Session, outlet: Outlet) -> None:
     outlet.status = OutletStatus.closed
     session.add(outlet)
 
 
-WRITES = {"sale": _sale, "audit": _audit, "photo": _photo, "close outlet": _close}
+WRITES = {
+    "sale": _sale,
+    "audit": _audit,
+    "photo": _photo,
+    "order": _order,
+    "close outlet": _close,
+}
 
 
 @pytest.mark.parametrize("write", WRITES)
