@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from vision.detect import Detector, fit, nms, original_size
-from vision.evaluate import box_iou, match
+from vision.evaluate import box_iou, main, match
+from vision.session import DEFAULT_DETECTOR
 from vision.synth.catalogue import Catalogue
 from vision.synth.scene import render_shelf
 from vision.types import CLASS_ID
@@ -266,12 +269,6 @@ def test_an_input_size_off_the_stride_is_rounded_to_it(catalogue: Catalogue) -> 
 def test_evaluate_prints_ap_and_the_whole_analysis_and_stores_both(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import json
-    import shutil
-
-    from vision.evaluate import main
-    from vision.session import DEFAULT_DETECTOR
-
     model = tmp_path / "detector.onnx"
     shutil.copyfile(DEFAULT_DETECTOR, model)
     shutil.copyfile(DEFAULT_DETECTOR.with_suffix(".json"), model.with_suffix(".json"))
