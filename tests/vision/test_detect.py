@@ -25,7 +25,7 @@ DUMMY_BOX = np.array([270.0, 295.0, 370.0, 345.0], np.float32)
 
 # Product recall at IoU 0.5 and score 0.25 measured with the shipped model (the v3-v4 soup)
 # on these scenes (catalogue of conftest, not the training one): 1280x960 1.00, 640x480
-# (167 small products, upscaled 2x to the input) 0.98 (0.73 with v2), 4000x3000 1.00,
+# (167 small products, upscaled 2x to the input) 0.98 (0.73 with v1), 4000x3000 1.00,
 # 720x1280 portrait 1.00. The bars leave room for a retrained model to differ a little.
 MIN_PRODUCT_RECALL = 0.9
 MIN_PRODUCT_RECALL_640 = 0.85
