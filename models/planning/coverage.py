@@ -171,14 +171,21 @@ ROLLED_TARGETS = """
     WHERE :with_targets"""
 
 
+# The rollup's cells of the channel asked for, or without one those of every channel together.
+CHANNEL_CELL = f"c.channel = coalesce(CAST(:channel AS text), '{rollup.EVERY_CHANNEL}')"
+
+
 def _bucket(name: str, live: str, table: str, keys: tuple[str, ...], sums: tuple[str, ...]) -> str:
-    """CTE ``name``: one table of sums per bucket, from three places. The ``live`` CTE's rows
-    (the marked territories, or everything without the rollup); the rollup's cells of the
-    unmarked territories of marked buckets, added up per bucket; the subtree sums of the
-    unmarked buckets. ``keys``: the columns beside the bucket (an SKU's joins shown_sku);
-    ``sums``: the summed columns, named as in ``live`` and in the rollup's table.
+    """CTE ``name``: sums per bucket, from three places. The ``live`` CTE's rows (the marked
+    territories, or everything without the rollup; the universe there is of the channel
+    asked for); the rollup's cells of the unmarked territories of marked buckets, added up
+    per bucket; the subtree sums of the unmarked buckets. The cells read are the channel's
+    asked for, or without one those of every channel together (`CHANNEL_CELL`). ``keys``:
+    the rollup table's key columns beside the territory, its channel first (an SKU's joins
+    shown_sku); ``sums``: the summed columns, named as in ``live`` and in the rollup's table.
     Each cell is looked up by its territory (OFFSET 0 keeps the planner from flattening the
     lookup into a join that hashes the whole table)."""
+    keys = tuple(k for k in keys if k != "channel")
     keyed = "".join(f", r.{k}" for k in keys)
     shown = "JOIN shown_sku AS k ON k.id = r.sku_id" if "sku_id" in keys else ""
     columns = ", ".join(f"r.{c}" for c in sums)
@@ -190,7 +197,8 @@ def _bucket(name: str, live: str, table: str, keys: tuple[str, ...], sums: tuple
     FROM rolled_tree AS tr
     CROSS JOIN LATERAL (
         SELECT * FROM {table} AS c
-        WHERE c.month = :start AND NOT c.subtree AND c.territory_id = tr.id OFFSET 0
+        WHERE c.month = :start AND NOT c.subtree AND c.territory_id = tr.id
+          AND {CHANNEL_CELL} OFFSET 0
     ) AS r
     {shown}
     GROUP BY tr.bucket{keyed}
@@ -199,7 +207,8 @@ def _bucket(name: str, live: str, table: str, keys: tuple[str, ...], sums: tuple
     FROM whole_bucket AS w
     CROSS JOIN LATERAL (
         SELECT * FROM {table} AS c
-        WHERE c.month = :start AND c.subtree AND c.territory_id = w.bucket OFFSET 0
+        WHERE c.month = :start AND c.subtree AND c.territory_id = w.bucket
+          AND {CHANNEL_CELL} OFFSET 0
     ) AS r
     {shown}
 )"""
@@ -350,14 +359,15 @@ def parameters(
 
 
 def rollup_usable(session: Session, frame: Frame, where: CoverageFilter) -> bool:
-    """Whether the rollup holds cells for the frame's span (the rollup has no channel split).
+    """Whether the rollup holds cells for the frame's span (kept per channel, so a table of
+    one channel reads it too).
 
     Read before the statement, as the territories written to since the refresh are: a refresh
     that moves the cut (once a day) committing in between gives that one answer the cells of
     the day before, and a write committing in between is seen from the next answer on.
     """
     snapshot = session.get(rollup.PlanningSnapshot, frame.month, populate_existing=True)
-    return where.channel is None and rollup.current(snapshot, frame.span)
+    return rollup.current(snapshot, frame.span)
 
 
 def coverage_json(

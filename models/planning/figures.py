@@ -51,7 +51,7 @@ category_sales AS (
 -- that does not count as carrying: that makes sales = |U| x ND x ROS exact. The newest
 -- evidence decides presence; on one day both ways, the sighting wins (presence.LATEST).
 pair AS (
-    SELECT u.bucket, c.outlet_id, c.sku_id, k.category_id, c.quantity, c.value,
+    SELECT u.bucket, u.channel, c.outlet_id, c.sku_id, k.category_id, c.quantity, c.value,
            c.seen >= c.missed OR (c.seen IS NOT NULL AND c.missed IS NULL)
                OR c.quantity <> 0 OR c.value <> 0 AS carrying
     FROM outlet_sku AS c
@@ -59,37 +59,52 @@ pair AS (
     JOIN universe AS u ON u.outlet_id = c.outlet_id
 ),
 live_sku AS (
-    SELECT p.bucket, p.sku_id,
+    SELECT p.bucket{by_p}, p.sku_id,
            count(*) FILTER (WHERE p.carrying) AS carrying,
            sum(p.quantity) AS quantity, sum(p.value) AS value,
            coalesce(sum(c.value) FILTER (WHERE p.carrying), 0) AS carrying_category_value
     FROM pair AS p
     LEFT JOIN category_sales AS c ON c.outlet_id = p.outlet_id AND c.category_id = p.category_id
-    GROUP BY p.bucket, p.sku_id
+    GROUP BY {group_p}
 ),
 live_category AS (
-    SELECT u.bucket, c.category_id, sum(c.value) AS value
+    SELECT u.bucket{by_u}, c.category_id, sum(c.value) AS value
     FROM category_sales AS c JOIN universe AS u ON u.outlet_id = c.outlet_id
-    GROUP BY u.bucket, c.category_id
+    GROUP BY {group_category}
 ),
 live_last_year AS (
-    SELECT u.bucket, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
+    SELECT u.bucket{by_u}, f.sku_id, sum(f.quantity) AS quantity, sum(f.value) AS value
     FROM ({sales_last_year}) AS f
     JOIN universe AS u ON u.outlet_id = f.outlet_id
     JOIN shown_sku AS k ON k.id = f.sku_id
-    GROUP BY u.bucket, f.sku_id
+    GROUP BY {group_last_year}
 ),
 live_outlets AS (
-    SELECT u.bucket, count(*) AS universe, count(*) FILTER (WHERE {covered}) AS covered
+    SELECT u.bucket{by_u}, count(*) AS universe, count(*) FILTER (WHERE {covered}) AS covered
     FROM universe AS u
-    GROUP BY u.bucket
+    GROUP BY {group_outlets}
 )"""
 
 
-def figures(*, few: bool) -> str:
+def figures(*, few: bool, by_channel: bool = False) -> str:
     """The CTEs above; ``few``: sales looked up outlet by outlet (sources.sales), for the few
-    territories marked since the rollup's refresh."""
+    territories marked since the rollup's refresh; ``by_channel``: the ``live_`` sums per
+    bucket and channel of the outlets, and per bucket with the channel NULL (the rollup's
+    cells), not only per bucket."""
+
+    def group(alias: str, *keys: str) -> str:
+        rest = "".join(f", {k}" for k in keys)
+        if not by_channel:
+            return f"{alias}.bucket{rest}"
+        return f"GROUPING SETS (({alias}.bucket, {alias}.channel{rest}), ({alias}.bucket{rest}))"
+
     return FIGURES_OF.format(
+        group_p=group("p", "p.sku_id"),
+        group_category=group("u", "c.category_id"),
+        group_last_year=group("u", "f.sku_id"),
+        group_outlets=group("u"),
+        by_p=", p.channel" if by_channel else "",
+        by_u=", u.channel" if by_channel else "",
         universe=sources.UNIVERSE_OF.format(tree="live_tree", only=ONLY_DIRTY),
         sales=sources.sales("universe", "start", "cut", few=few),
         evidence=presence.evidence("universe", few=few),

@@ -4,9 +4,10 @@ The coverage table (models/planning/coverage.py) adds up, per bucket of outlets,
 sums: outlets (universe, covered), SKU cells (carrying, sales, the carriers' category sales),
 category sales and last year's sales; and it reads each row's effective target. The rollup
 stores, for the current and the previous months, those sums for the outlets assigned to each
-territory (computed by the same SQL, ``figures.FIGURES``), the same sums for each territory's
-whole subtree, and each territory's effective target; so the country's table reads one row
-per child and SKU instead of passing over every sale.
+territory, per channel and for every channel together (computed by the same SQL,
+``figures.figures``), the same sums for each territory's whole subtree, and each territory's
+effective target; so the country's table reads one row per child and SKU (every channel's)
+instead of passing over every sale, and a table of one channel reads that channel's rows.
 
 Every write to what the table reads (outlets, sales, visits, orders, audits, photos and their
 lines, targets, the territory tree, an SKU's category) marks the territories it touched in
@@ -29,6 +30,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Column, Numeric, TextClause, text
@@ -36,7 +38,7 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.planning import lookalike_store, sources
-from models.planning.figures import FIGURES, FIGURES_FEW
+from models.planning.figures import figures
 from models.planning.frame import Span, add_months
 from models.planning.history import (
     CLAIM_HISTORY,
@@ -68,6 +70,16 @@ class PlanningSnapshot(SQLModel, table=True):
 # cell of a territory or SKU deleted since is never read (the questions join the live tree and
 # catalogue) and goes at the next refresh of its territory or the next full one.
 SUBTREE = "False: the outlets assigned to the territory; true: those of its whole subtree."
+EVERY_CHANNEL = "*"
+CHANNEL = (
+    f"The channel of the outlets summed, or {EVERY_CHANNEL!r} for all of them: a table of one"
+    " channel reads that channel's cells, one of every channel the totals (as many as before)."
+)
+
+
+def _channel() -> Any:
+    """A cell's channel key (a field of its own per table)."""
+    return Field(primary_key=True, max_length=32, description=CHANNEL)
 
 
 class PlanningOutletsCell(SQLModel, table=True):
@@ -78,6 +90,7 @@ class PlanningOutletsCell(SQLModel, table=True):
     month: date = Field(primary_key=True)
     subtree: bool = Field(primary_key=True, description=SUBTREE)
     territory_id: uuid.UUID = Field(primary_key=True)
+    channel: str = _channel()
     universe: int
     covered: int
 
@@ -90,6 +103,7 @@ class PlanningSkuCell(SQLModel, table=True):
     month: date = Field(primary_key=True)
     subtree: bool = Field(primary_key=True, description=SUBTREE)
     territory_id: uuid.UUID = Field(primary_key=True)
+    channel: str = _channel()
     sku_id: uuid.UUID = Field(primary_key=True)
     carrying: int
     quantity: Decimal = Field(sa_type=Numeric())
@@ -107,6 +121,7 @@ class PlanningCategoryCell(SQLModel, table=True):
     month: date = Field(primary_key=True)
     subtree: bool = Field(primary_key=True, description=SUBTREE)
     territory_id: uuid.UUID = Field(primary_key=True)
+    channel: str = _channel()
     category_id: uuid.UUID = Field(primary_key=True)
     value: Decimal = Field(sa_type=Numeric())
 
@@ -119,6 +134,7 @@ class PlanningLastYearCell(SQLModel, table=True):
     month: date = Field(primary_key=True)
     subtree: bool = Field(primary_key=True, description=SUBTREE)
     territory_id: uuid.UUID = Field(primary_key=True)
+    channel: str = _channel()
     sku_id: uuid.UUID = Field(primary_key=True)
     quantity: Decimal = Field(sa_type=Numeric())
     value: Decimal = Field(sa_type=Numeric())
@@ -150,13 +166,13 @@ class PlanningDirty(SQLModel, table=True):
 
 # Each sum table, with its key and its summed columns.
 SUMS = {
-    "planning_outlets_cell": ((), ("universe", "covered")),
+    "planning_outlets_cell": (("channel",), ("universe", "covered")),
     "planning_sku_cell": (
-        ("sku_id",),
+        ("channel", "sku_id"),
         ("carrying", "quantity", "value", "carrying_category_value"),
     ),
-    "planning_category_cell": (("category_id",), ("value",)),
-    "planning_last_year_cell": (("sku_id",), ("quantity", "value")),
+    "planning_category_cell": (("channel", "category_id"), ("value",)),
+    "planning_last_year_cell": (("channel", "sku_id"), ("quantity", "value")),
 }
 CELLS = (*SUMS, "planning_target_cell", *HISTORY_CELLS)
 
@@ -244,27 +260,33 @@ live_tree (id, bucket) AS (
 ),
 {figures},
 outlets_in AS (
-    INSERT INTO planning_outlets_cell (month, subtree, territory_id, universe, covered)
-    SELECT :start, false, bucket, universe, covered FROM live_outlets
+    INSERT INTO planning_outlets_cell (month, subtree, territory_id, channel, universe, covered)
+    SELECT :start, false, bucket, {channel}, universe, covered FROM live_outlets
 ),
 sku_in AS (
-    INSERT INTO planning_sku_cell
-        (month, subtree, territory_id, sku_id, carrying, quantity, value, carrying_category_value)
-    SELECT :start, false, bucket, sku_id, carrying, quantity, value, carrying_category_value
+    INSERT INTO planning_sku_cell (
+        month, subtree, territory_id, channel, sku_id,
+        carrying, quantity, value, carrying_category_value
+    )
+    SELECT :start, false, bucket, {channel}, sku_id,
+           carrying, quantity, value, carrying_category_value
     FROM live_sku
 ),
 category_in AS (
-    INSERT INTO planning_category_cell (month, subtree, territory_id, category_id, value)
-    SELECT :start, false, bucket, category_id, value FROM live_category
+    INSERT INTO planning_category_cell (month, subtree, territory_id, channel, category_id, value)
+    SELECT :start, false, bucket, {channel}, category_id, value FROM live_category
 ),
 last_year_in AS (
-    INSERT INTO planning_last_year_cell (month, subtree, territory_id, sku_id, quantity, value)
-    SELECT :start, false, bucket, sku_id, quantity, value FROM live_last_year
+    INSERT INTO planning_last_year_cell
+        (month, subtree, territory_id, channel, sku_id, quantity, value)
+    SELECT :start, false, bucket, {channel}, sku_id, quantity, value FROM live_last_year
 )
 SELECT count(*) FROM live_tree
 """
-FILL = text(FILL_OF.format(figures=FIGURES))
-FILL_FEW = text(FILL_OF.format(figures=FIGURES_FEW))
+# The live sums come per channel and, with the channel NULL, for every channel together.
+ANY_CHANNEL = f"coalesce(CAST(channel AS text), '{EVERY_CHANNEL}')"
+FILL = text(FILL_OF.format(figures=figures(few=False, by_channel=True), channel=ANY_CHANNEL))
+FILL_FEW = text(FILL_OF.format(figures=figures(few=True, by_channel=True), channel=ANY_CHANNEL))
 
 MARK = text("""
 INSERT INTO planning_snapshot (month, cut, window_days, history_months, timezone, refreshed_at)

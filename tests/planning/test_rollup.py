@@ -62,6 +62,7 @@ def test_the_rollup_gives_the_figures_of_the_facts(session: Session, seed: int) 
     market = build(session, seed)
     skus = list(session.scalars(text("SELECT id FROM sku")))
     brands = list(session.scalars(text("SELECT brand_id FROM sku")))
+    channels = list(session.scalars(text("SELECT DISTINCT channel::text FROM outlet ORDER BY 1")))
     # Targets above the leaves too: the region E's own stands for E1's and E2's.
     for sku in session.exec(select(Sku).order_by(col(Sku.code)).limit(2)):
         create_target(session, market.territories["E"], sku, MONTH, quantity=seed * 10 + 5)
@@ -77,6 +78,7 @@ def test_the_rollup_gives_the_figures_of_the_facts(session: Session, seed: int) 
             CoverageFilter(),
             CoverageFilter(sku_id=skus[0]),
             CoverageFilter(brand_id=brands[-1]),
+            CoverageFilter(channel=random.Random(seed).choice(channels)),
         ):
             read, facts = both(session, territory, where)
             assert read == facts
@@ -92,7 +94,8 @@ def test_the_table_is_read_from_the_rollup(session: Session) -> None:
     session.execute(text("UPDATE planning_outlets_cell SET universe = universe + 1000"))
 
     after = coverage_table(session, frame(root), CoverageFilter())
-    assert after.territories[0].universe == before.territories[0].universe + 3 * 1000  # N, S, E
+    # without a channel, each child's cells of every channel together: N, S, E
+    assert after.territories[0].universe == before.territories[0].universe + 3 * 1000
 
 
 def _active_outlet(session: Session, market: RandomMarket) -> tuple[Territory, Outlet]:
@@ -160,6 +163,8 @@ def test_a_write_after_the_refresh_shows_at_once(session: Session, write: str) -
     read, facts = both(session, root, CoverageFilter())
     assert read == facts
     assert read != before
+    of_its_channel = CoverageFilter(channel=outlet.channel)
+    assert both(session, root, of_its_channel)[0] == both(session, root, of_its_channel)[1]
     refresh(session)
     assert dirty(session) == set()
     assert both(session, root, CoverageFilter())[0] == facts
@@ -255,16 +260,29 @@ def test_a_new_day_is_computed_from_the_facts_until_the_next_refresh(session: Se
     assert not rollup_usable(session, frame(root), CoverageFilter())
 
 
-def test_a_channel_is_always_computed_from_the_facts(session: Session) -> None:
+def test_a_channel_is_read_from_its_own_cells_of_the_rollup(session: Session) -> None:
     market = build(session, 4)
     refresh(session)
     root = market.territories["X"]
     channels = list(session.scalars(text("SELECT DISTINCT channel::text FROM outlet ORDER BY 1")))
-    where = CoverageFilter(channel=random.Random(4).choice(channels))
+    assert len(channels) > 1
+    for channel in channels:
+        where = CoverageFilter(channel=channel)
+        assert rollup_usable(session, frame(root), where)
+        read, facts = both(session, root, where)
+        assert read == facts
 
-    assert not rollup_usable(session, frame(root), where)
-    read, facts = both(session, root, where)
-    assert read == facts
+    first, other = channels[0], channels[1]
+    before = {c: coverage_table(session, frame(root), CoverageFilter(channel=c)) for c in channels}
+    session.execute(
+        text(
+            "UPDATE planning_outlets_cell SET universe = universe + 1000 WHERE channel = :channel"
+        ),
+        {"channel": first},
+    )
+    changed = coverage_table(session, frame(root), CoverageFilter(channel=first))
+    assert changed.territories[0].universe > before[first].territories[0].universe
+    assert coverage_table(session, frame(root), CoverageFilter(channel=other)) == before[other]
 
 
 def test_months_outside_the_spans_are_dropped(session: Session) -> None:
