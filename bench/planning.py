@@ -253,7 +253,7 @@ def rollup_times(
     """Refresh the rollup, read the tables from it, then with one territory changed since."""
     everything = CoverageFilter()
     # A kept database may hold this span already: then only what changed is recomputed.
-    held = coverage.rollup_usable(session, country, everything)
+    held = coverage.rollup_usable(session, country)
     label = "rollup refresh (nothing changed)" if held else "rollup refresh (all)"
     times = {label: timed(label, lambda: refresh_planning_rollup(session, [country.span]))}
     session.commit()

@@ -358,7 +358,7 @@ def parameters(
     }
 
 
-def rollup_usable(session: Session, frame: Frame, where: CoverageFilter) -> bool:
+def rollup_usable(session: Session, frame: Frame) -> bool:
     """Whether the rollup holds cells for the frame's span (kept per channel, so a table of
     one channel reads it too).
 
@@ -380,7 +380,7 @@ def coverage_json(
     False computes every territory from the facts.
     """
     sources.analytic(session)
-    rolled = use_rollup and rollup_usable(session, frame, where)
+    rolled = use_rollup and rollup_usable(session, frame)
     dirty = rollup.dirty_territories(session) if rolled else []
     params = parameters(frame, where, rolled=rolled, dirty=dirty)
     with sources.without_merge_joins(session):

@@ -73,7 +73,7 @@ def test_the_rollup_gives_the_figures_of_the_facts(session: Session, seed: int) 
     assert dirty(session) == set()
     for code in ("X", "E", "E1"):
         territory = market.territories[code]
-        assert rollup_usable(session, frame(territory), CoverageFilter())
+        assert rollup_usable(session, frame(territory))
         for where in (
             CoverageFilter(),
             CoverageFilter(sku_id=skus[0]),
@@ -254,10 +254,10 @@ def test_a_new_day_is_computed_from_the_facts_until_the_next_refresh(session: Se
     root = market.territories["X"]
     tomorrow = AS_OF + timedelta(days=1)
 
-    assert not rollup_usable(session, frame(root, tomorrow), CoverageFilter())
+    assert not rollup_usable(session, frame(root, tomorrow))
     assert refresh(session, tomorrow) == {MONTH: len(market.territories)}
-    assert rollup_usable(session, frame(root, tomorrow), CoverageFilter())
-    assert not rollup_usable(session, frame(root), CoverageFilter())
+    assert rollup_usable(session, frame(root, tomorrow))
+    assert not rollup_usable(session, frame(root))
 
 
 def test_a_channel_is_read_from_its_own_cells_of_the_rollup(session: Session) -> None:
@@ -268,7 +268,7 @@ def test_a_channel_is_read_from_its_own_cells_of_the_rollup(session: Session) ->
     assert len(channels) > 1
     for channel in channels:
         where = CoverageFilter(channel=channel)
-        assert rollup_usable(session, frame(root), where)
+        assert rollup_usable(session, frame(root))
         read, facts = both(session, root, where)
         assert read == facts
 
