@@ -5,11 +5,12 @@ Builds a country of R regions × L leaf territories over lon 2 to 5, lat 48 to 4
 a given SKU-outlet density, loaded through the bulk import path; then visits, audits and
 orders for the last months in SQL. Times the coverage table for the country, a region and a
 leaf computed from the facts, then the rollup's refresh and the same tables read from it (and
-with one territory written to since), the gap, the opportunities, and ``SELECT sku_id,
-count(*) ... GROUP BY`` over the same month of sales as the floor; prints EXPLAIN ANALYZE
-summaries of the coverage (both ways) and gap plans. Uses a throwaway cluster, or a throwaway
-database on DATABASE_URL's server, or with ``--keep URL`` that database, loaded once and kept
-so that later runs only measure.
+with one territory written to since; then with 1, 10, 50 and 500 outlets written to since,
+read with their outlets' marks and with the same marks as whole territories), the gap, the
+opportunities, and ``SELECT sku_id, count(*) ... GROUP BY`` over the same month of sales as
+the floor; prints EXPLAIN ANALYZE summaries of the coverage (both ways) and gap plans. Uses a
+throwaway cluster, or a throwaway database on DATABASE_URL's server, or with ``--keep URL``
+that database, loaded once and kept so that later runs only measure.
 
     .venv/bin/python -m bench.planning [--outlets 5000 --skus 60 --months 13 --density 0.1]
     .venv/bin/python -m bench.planning --outlets 100000 --skus 300 --regions 10 --leaves 19
@@ -40,7 +41,7 @@ from bench.imports import outlets_csv
 from models import migrate
 from models.db import unit_of_work
 from models.imports import Kind, import_file
-from models.planning import coverage, gap, opportunities
+from models.planning import coverage, gap, opportunities, rollup
 from models.planning.coverage import CoverageFilter, CoverageTable
 from models.planning.frame import Frame, add_months
 from models.planning.gap import GapOptions
@@ -292,6 +293,57 @@ def rollup_times(
     return times
 
 
+# One visit at each of ``:count`` outlets, each in another leaf while there are leaves left: written
+# to since the refresh, as a working day's check-outs are.
+TOUCH = text("""
+WITH touched AS (
+    SELECT DISTINCT ON (v.outlet_id) v.id, v.outlet_id, o.territory_id
+    FROM visit AS v JOIN outlet AS o ON o.id = v.outlet_id
+    WHERE v.ended_at IS NOT NULL AND o.status = 'active'
+    ORDER BY v.outlet_id, v.id
+),
+spread AS (
+    SELECT id, outlet_id, row_number() OVER (PARTITION BY territory_id ORDER BY outlet_id) AS nth
+    FROM touched
+)
+UPDATE visit SET ended_at = ended_at + interval '1 minute'
+WHERE id IN (SELECT id FROM spread ORDER BY nth, outlet_id LIMIT :count)
+""")
+# The same marks read as before outlets were marked on their own: their whole territories.
+AS_TERRITORIES = text("UPDATE planning_dirty SET outlet_id = NULL")
+
+
+def marks_times(session: Session, country: Frame, counts: tuple[int, ...]) -> dict[str, float]:
+    """The country's table from the rollup with outlets written to since its refresh, each
+    taken off its territory's cells (outlet marks), against the same marks read as whole
+    territories recomputed from the facts; then the refresh that claims them."""
+    everything = CoverageFilter()
+    times: dict[str, float] = {}
+    for count in counts:
+        session.execute(TOUCH, {"count": count})
+        session.commit()
+        marks = rollup.marks(session)
+        leaves = len(
+            {t for (t,) in session.execute(text("SELECT territory_id FROM planning_dirty"))}
+        )
+        label = (
+            f"coverage country (rollup, {len(marks.outlets)} outlets in {leaves} leaves written)"
+        )
+        read = partial(coverage.coverage_json, session, country, everything)
+        times[label] = timed(label, read, repeat=5)
+        by_outlet = read()
+        session.execute(AS_TERRITORIES)
+        times[f"{label}, whole leaves"] = timed(f"{label}, whole leaves", read, repeat=3)
+        print(f"same answer both ways: {read() == by_outlet}")  # noqa: T201
+        session.rollback()
+        times[f"rollup refresh ({leaves} leaves)"] = timed(
+            f"rollup refresh ({leaves} leaves)",
+            lambda: refresh_planning_rollup(session, [country.span]),
+        )
+        session.commit()
+    return times
+
+
 def measure(engine: Engine, *, coverage_only: bool = False) -> None:
     everything = CoverageFilter()
     with Session(engine) as session:
@@ -314,6 +366,7 @@ def measure(engine: Engine, *, coverage_only: bool = False) -> None:
             times[f"{label}, from the facts"] = timed(f"{label}, from the facts", live_table)
         live = coverage.coverage_table(session, country, everything, use_rollup=False)
         times |= rollup_times(session, country, region, leaf, live)
+        times |= marks_times(session, country, (1, 10, 50, 500))
         options = GapOptions()
         for label, where in () if coverage_only else (("country", country), ("region", region)):
             report = partial(gap.gap_report, session, where, options, after=0, visible=None)

@@ -36,18 +36,16 @@ from models.planning.targets import effective
 #
 # With :rolled, the sums come from the rollup (models/planning/rollup.py) wherever the facts are
 # unchanged since its refresh: a child whose whole subtree is unchanged reads its subtree's sums
-# (one row per SKU); a child with a territory written to since (in planning_dirty) adds up the
-# own cells of its unchanged territories and computes the changed ones from the facts.
+# (one row per SKU); a child with a territory marked whole since (in planning_dirty: an outlet
+# moved, a target set) adds up the own cells of its other territories and computes the marked
+# ones from the facts. An outlet whose facts were written to since (marked on its own, in
+# :dirty_outlets) is taken off the cells it was summed in, and its figures now are added.
 STATEMENT = """
 WITH RECURSIVE
 {tree},
 dirty AS (SELECT unnest(CAST(:dirty AS uuid[])) AS territory_id),
 dirty_bucket AS (
     SELECT DISTINCT tr.bucket FROM tree AS tr JOIN dirty AS d ON d.territory_id = tr.id
-),
-live_tree AS (
-    SELECT tr.id, tr.bucket FROM tree AS tr
-    WHERE NOT CAST(:rolled AS boolean) OR tr.id IN (SELECT territory_id FROM dirty)
 ),
 rolled_tree AS (
     SELECT tr.id, tr.bucket FROM tree AS tr
@@ -78,11 +76,13 @@ row_outlets AS (
     FROM row_bucket AS rb JOIN bucket_outlets AS b ON b.bucket = rb.bucket
     GROUP BY rb.row_id
 ),
+-- A cell corrected down to no facts is no row, as the facts would give none.
 row_sku AS (
     SELECT rb.row_id, b.sku_id, sum(b.carrying) AS carrying, sum(b.quantity) AS quantity,
            sum(b.value) AS value, sum(b.carrying_category_value) AS wd_num
     FROM row_bucket AS rb JOIN bucket_sku AS b ON b.bucket = rb.bucket
     GROUP BY rb.row_id, b.sku_id
+    HAVING sum(b.facts) > 0
 ),
 row_category AS (
     SELECT rb.row_id, b.category_id, sum(b.value) AS value
@@ -93,6 +93,7 @@ row_last_year AS (
     SELECT rb.row_id, b.sku_id, sum(b.quantity) AS quantity, round(sum(b.value), 2) AS value
     FROM row_bucket AS rb JOIN bucket_last_year AS b ON b.bucket = rb.bucket
     GROUP BY rb.row_id, b.sku_id
+    HAVING sum(b.facts) > 0
 ),
 sku_list AS (
     SELECT sku_id FROM row_sku
@@ -176,20 +177,24 @@ CHANNEL_CELL = f"c.channel = coalesce(CAST(:channel AS text), '{rollup.EVERY_CHA
 
 
 def _bucket(name: str, live: str, table: str, keys: tuple[str, ...], sums: tuple[str, ...]) -> str:
-    """CTE ``name``: sums per bucket, from three places. The ``live`` CTE's rows (the marked
-    territories, or everything without the rollup; the universe there is of the channel
-    asked for); the rollup's cells of the unmarked territories of marked buckets, added up
-    per bucket; the subtree sums of the unmarked buckets. The cells read are the channel's
-    asked for, or without one those of every channel together (`CHANNEL_CELL`). ``keys``:
-    the rollup table's key columns beside the territory, its channel first (an SKU's joins
-    shown_sku); ``sums``: the summed columns, named as in ``live`` and in the rollup's table.
-    Each cell is looked up by its territory (OFFSET 0 keeps the planner from flattening the
-    lookup into a join that hashes the whole table)."""
+    """CTE ``name``: sums per bucket, from four places. The ``live`` CTE's rows (the marked
+    territories and outlets, or everything without the rollup; the universe there is of the
+    channel asked for); the rollup's cells of the territories not marked whole in buckets
+    with such a territory, added up per bucket; the subtree sums of the other buckets; less
+    the parts of the marked outlets in the cells read (rollup.PARTS). The cells read are the
+    channel's asked for, or without one those of every channel together (`CHANNEL_CELL`).
+    ``keys``: the rollup table's key columns beside the territory, its channel first (an
+    SKU's joins shown_sku); ``sums``: the summed columns, named as in ``live`` and in the
+    rollup's table and its parts. Each cell is looked up by its territory (OFFSET 0 keeps
+    the planner from flattening the lookup into a join that hashes the whole table), each
+    part by its outlet."""
     keys = tuple(k for k in keys if k != "channel")
     keyed = "".join(f", r.{k}" for k in keys)
     shown = "JOIN shown_sku AS k ON k.id = r.sku_id" if "sku_id" in keys else ""
     columns = ", ".join(f"r.{c}" for c in sums)
     totals = ", ".join(f"sum(r.{c})" for c in sums)
+    taken_off = ", ".join(f"-sum(r.{c})" for c in sums)
+    part = rollup.PARTS[table][0]
     return f"""{name} AS (
     SELECT bucket{keyed.replace("r.", "")}, {", ".join(sums)} FROM {live}
     UNION ALL
@@ -211,6 +216,17 @@ def _bucket(name: str, live: str, table: str, keys: tuple[str, ...], sums: tuple
           AND {CHANNEL_CELL} OFFSET 0
     ) AS r
     {shown}
+    UNION ALL
+    SELECT tr.bucket{keyed}, {taken_off}
+    FROM planning_outlet_part AS o
+    JOIN tree AS tr ON tr.id = o.territory_id
+    JOIN {part} AS r ON r.month = o.month AND r.outlet_id = o.outlet_id
+    {shown}
+    WHERE CAST(:rolled AS boolean) AND o.month = :start
+      AND o.outlet_id = ANY(CAST(:dirty_outlets AS uuid[]))
+      AND o.territory_id <> ALL(CAST(:dirty AS uuid[]))
+      AND (CAST(:channel AS text) IS NULL OR o.channel = CAST(:channel AS text))
+    GROUP BY tr.bucket{keyed}
 )"""
 
 
@@ -344,11 +360,13 @@ def parameters(
     where: CoverageFilter,
     *,
     rolled: bool = False,
-    dirty: list[uuid.UUID] | None = None,
+    marks: rollup.Marks | None = None,
 ) -> dict[str, Any]:
-    """The statement's parameters; ``dirty``: the territories written to since the refresh."""
+    """The statement's parameters; ``marks``: what was written to since the refresh."""
+    marks = marks or rollup.Marks()
     return {
-        "dirty": dirty or [],
+        "dirty": marks.territories,
+        "dirty_outlets": marks.outlets,
         **frame.params(),
         "sku_id": where.sku_id,
         "brand_id": where.brand_id,
@@ -362,7 +380,7 @@ def rollup_usable(session: Session, frame: Frame) -> bool:
     """Whether the rollup holds cells for the frame's span (kept per channel, so a table of
     one channel reads it too).
 
-    Read before the statement, as the territories written to since the refresh are: a refresh
+    Read before the statement, as the marks of what was written to since the refresh are: a refresh
     that moves the cut (once a day) committing in between gives that one answer the cells of
     the day before, and a write committing in between is seen from the next answer on.
     """
@@ -381,8 +399,8 @@ def coverage_json(
     """
     sources.analytic(session)
     rolled = use_rollup and rollup_usable(session, frame)
-    dirty = rollup.dirty_territories(session) if rolled else []
-    params = parameters(frame, where, rolled=rolled, dirty=dirty)
+    marks = rollup.marks(session) if rolled else None
+    params = parameters(frame, where, rolled=rolled, marks=marks)
     with sources.without_merge_joins(session):
         territories, rows = session.execute(
             JSON_QUERY_ROLLED if rolled else JSON_QUERY, params

@@ -9,14 +9,20 @@ territory, per channel and for every channel together (computed by the same SQL,
 effective target; so the country's table reads one row per child and SKU (every channel's)
 instead of passing over every sale, and a table of one channel reads that channel's rows.
 
-Every write to what the table reads (outlets, sales, visits, orders, audits, photos and their
-lines, targets, the territory tree, an SKU's category) marks the territories it touched in
-``planning_dirty``, by statement-level triggers (migration 0009), in the writer's transaction.
-A question reads the rollup for the children whose subtree holds no mark and computes the
-marked territories from the facts, so the answer is that of the data now, rollup or not. A
+It also keeps each outlet's part of its territory's cells (``planning_outlet_*_part``: what
+the outlet added to them at the refresh, and where it was then).
+
+Every write to what the table reads marks what it touched in ``planning_dirty``, by
+statement-level triggers (migrations 0009 and 0012), in the writer's transaction. Facts of an
+outlet (its sales, visits, orders, audits, photos and their lines) mark the outlet; the rest
+(the outlet itself, targets, the territory tree, an SKU's category) mark whole territories. A
+question reads the rollup for the children whose subtree holds no territory marked whole and
+computes those territories from the facts; a marked outlet's part is taken off the cells read
+and its figures now are added, so the answer is that of the data now, rollup or not. A
 refresh claims the marks (deletes them in one statement, before it reads anything), recomputes
-those territories and the subtree sums, and commits both at once: a write committed after the
-claim keeps its mark for the next refresh.
+the territories marked, whole or through an outlet, with their outlets' parts, and the subtree
+sums, and commits them at once: a write committed after the claim keeps its mark for the next
+refresh.
 
 For the prospects (models/planning/lookalikes.py) it also keeps, for each month it holds, what
 each outlet sold over the history months before it, and each channel of each territory by SKU,
@@ -28,12 +34,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Column, Numeric, TextClause, text
+from sqlalchemy import BigInteger, Column, Index, Numeric, TextClause, text
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -77,6 +84,11 @@ CHANNEL = (
 )
 
 
+FACTS = (
+    "How many facts the cell adds up (outlet and SKU pairs, or sales): a cell of none is no row."
+)
+
+
 def _channel() -> Any:
     """A cell's channel key (a field of its own per table)."""
     return Field(primary_key=True, max_length=32, description=CHANNEL)
@@ -111,6 +123,7 @@ class PlanningSkuCell(SQLModel, table=True):
     carrying_category_value: Decimal = Field(
         sa_type=Numeric(), description="Category sales of the carrying outlets."
     )
+    facts: int = Field(description=FACTS)
 
 
 class PlanningCategoryCell(SQLModel, table=True):
@@ -138,6 +151,7 @@ class PlanningLastYearCell(SQLModel, table=True):
     sku_id: uuid.UUID = Field(primary_key=True)
     quantity: Decimal = Field(sa_type=Numeric())
     value: Decimal = Field(sa_type=Numeric())
+    facts: int = Field(description=FACTS)
 
 
 class PlanningTargetCell(SQLModel, table=True):
@@ -152,9 +166,70 @@ class PlanningTargetCell(SQLModel, table=True):
     value: Decimal | None = Field(default=None, sa_type=Numeric())
 
 
-class PlanningDirty(SQLModel, table=True):
-    """A territory with facts or targets written since the last refresh (one row per statement).
+class PlanningOutletPart(SQLModel, table=True):
+    """An outlet of the universe at the refresh, where it was and whether it was covered.
 
+    With the outlet's parts of the SKU, category and last year's cells (below): what the outlet
+    added to the cells of its territory, taken off again when the outlet is written to since.
+    """
+
+    __tablename__ = "planning_outlet_part"
+    __table_args__ = (Index("ix_planning_outlet_part_territory_id", "month", "territory_id"),)
+
+    month: date = Field(primary_key=True)
+    outlet_id: uuid.UUID = Field(primary_key=True)
+    territory_id: uuid.UUID
+    channel: str = Field(max_length=32)
+    universe: int
+    covered: int
+
+
+class PlanningOutletSkuPart(SQLModel, table=True):
+    """An outlet's part of a territory's SKU cell."""
+
+    __tablename__ = "planning_outlet_sku_part"
+
+    month: date = Field(primary_key=True)
+    outlet_id: uuid.UUID = Field(primary_key=True)
+    sku_id: uuid.UUID = Field(primary_key=True)
+    carrying: int
+    quantity: Decimal = Field(sa_type=Numeric())
+    value: Decimal = Field(sa_type=Numeric())
+    carrying_category_value: Decimal = Field(sa_type=Numeric())
+    facts: int
+
+
+class PlanningOutletCategoryPart(SQLModel, table=True):
+    """An outlet's part of a territory's category cell."""
+
+    __tablename__ = "planning_outlet_category_part"
+
+    month: date = Field(primary_key=True)
+    outlet_id: uuid.UUID = Field(primary_key=True)
+    category_id: uuid.UUID = Field(primary_key=True)
+    value: Decimal = Field(sa_type=Numeric())
+
+
+class PlanningOutletLastYearPart(SQLModel, table=True):
+    """An outlet's part of a territory's cell of last year's sales."""
+
+    __tablename__ = "planning_outlet_last_year_part"
+
+    month: date = Field(primary_key=True)
+    outlet_id: uuid.UUID = Field(primary_key=True)
+    sku_id: uuid.UUID = Field(primary_key=True)
+    quantity: Decimal = Field(sa_type=Numeric())
+    value: Decimal = Field(sa_type=Numeric())
+    facts: int
+
+
+class PlanningDirty(SQLModel, table=True):
+    """A territory, or one outlet of it, with facts or targets written since the last refresh
+    (one row per statement and outlet).
+
+    Facts of an outlet (its sales, visits, orders, audits, photos) mark the outlet: its
+    territory's cells are still read, corrected by the outlet's part. The rest (the outlet
+    itself, targets, the tree, an SKU's category) mark the whole territory (no outlet).
     No unique key: a writer never waits on, or conflicts with, another writer or a refresh.
     """
 
@@ -162,6 +237,7 @@ class PlanningDirty(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     territory_id: uuid.UUID
+    outlet_id: uuid.UUID | None = Field(default=None, description="Only this outlet of it.")
 
 
 # Each sum table, with its key and its summed columns.
@@ -169,16 +245,23 @@ SUMS = {
     "planning_outlets_cell": (("channel",), ("universe", "covered")),
     "planning_sku_cell": (
         ("channel", "sku_id"),
-        ("carrying", "quantity", "value", "carrying_category_value"),
+        ("carrying", "quantity", "value", "carrying_category_value", "facts"),
     ),
     "planning_category_cell": (("channel", "category_id"), ("value",)),
-    "planning_last_year_cell": (("channel", "sku_id"), ("quantity", "value")),
+    "planning_last_year_cell": (("channel", "sku_id"), ("quantity", "value", "facts")),
 }
-CELLS = (*SUMS, "planning_target_cell", *HISTORY_CELLS)
+# Each sum table's parts per outlet, and the CTE of figures.PARTS_OF that holds them.
+PARTS = {
+    "planning_outlets_cell": ("planning_outlet_part", "part_outlets"),
+    "planning_sku_cell": ("planning_outlet_sku_part", "part_sku"),
+    "planning_category_cell": ("planning_outlet_category_part", "part_category"),
+    "planning_last_year_cell": ("planning_outlet_last_year_part", "part_last_year"),
+}
+CELLS = (*SUMS, "planning_target_cell", *HISTORY_CELLS, *(part for part, _ in PARTS.values()))
 
 CLAIM = text("""
-WITH claimed AS (DELETE FROM planning_dirty RETURNING territory_id)
-SELECT DISTINCT territory_id FROM claimed
+WITH claimed AS (DELETE FROM planning_dirty RETURNING territory_id, outlet_id)
+SELECT DISTINCT territory_id, outlet_id FROM claimed
 """)
 
 CLEAR = [
@@ -189,6 +272,26 @@ WHERE month = :start
 """)
     for table in SUMS
 ] + [text("DELETE FROM planning_target_cell WHERE month = :start")]
+
+# The parts of the outlets recomputed: every outlet's, or those of the outlets the refresh last
+# found in the marked territories (an outlet moved since marks its old territory and its new).
+CLEAR_PARTS = [
+    text(f"""
+DELETE FROM {part} AS p
+WHERE p.month = :start
+  AND (CAST(:full AS boolean) OR p.outlet_id IN (
+      SELECT o.outlet_id FROM planning_outlet_part AS o
+      WHERE o.month = :start AND o.territory_id = ANY(CAST(:dirty AS uuid[]))
+  ))
+""")
+    for part, _ in PARTS.values()
+    if part != "planning_outlet_part"
+] + [
+    text("""
+DELETE FROM planning_outlet_part
+WHERE month = :start AND (CAST(:full AS boolean) OR territory_id = ANY(CAST(:dirty AS uuid[])))
+""")
+]
 
 # Every territory with each territory of its subtree, itself included.
 CLOSURE = """
@@ -250,8 +353,30 @@ WHERE a.id = t.territory_id OR x.depth IS NULL OR x.depth < a.depth
 GROUP BY a.id, t.sku_id
 """)
 
-# The same figures the coverage table computes, per territory (each its own bucket): all of
-# them, or the marked ones with their sales looked up outlet by outlet.
+# Each outlet's parts (figures.PARTS_OF), stored.
+PARTS_IN = """outlet_part_in AS (
+    INSERT INTO planning_outlet_part (month, outlet_id, territory_id, channel, universe, covered)
+    SELECT :start, outlet_id, bucket, CAST(channel AS text), universe, covered FROM part_outlets
+),
+sku_part_in AS (
+    INSERT INTO planning_outlet_sku_part (
+        month, outlet_id, sku_id, carrying, quantity, value, carrying_category_value, facts
+    )
+    SELECT :start, outlet_id, sku_id, carrying, quantity, value, carrying_category_value, facts
+    FROM part_sku
+),
+category_part_in AS (
+    INSERT INTO planning_outlet_category_part (month, outlet_id, category_id, value)
+    SELECT :start, outlet_id, category_id, value FROM part_category
+),
+last_year_part_in AS (
+    INSERT INTO planning_outlet_last_year_part (month, outlet_id, sku_id, quantity, value, facts)
+    SELECT :start, outlet_id, sku_id, quantity, value, facts FROM part_last_year
+)"""
+
+# The same figures the coverage table computes, per outlet and per territory (each its own
+# bucket): all of them, or the marked ones with their sales looked up outlet by outlet. The
+# territory's cells are the sums of its outlets' parts.
 FILL_OF = """
 WITH
 live_tree (id, bucket) AS (
@@ -259,6 +384,7 @@ live_tree (id, bucket) AS (
     WHERE CAST(:full AS boolean) OR t.id = ANY(CAST(:dirty AS uuid[]))
 ),
 {figures},
+{parts_in},
 outlets_in AS (
     INSERT INTO planning_outlets_cell (month, subtree, territory_id, channel, universe, covered)
     SELECT :start, false, bucket, {channel}, universe, covered FROM live_outlets
@@ -266,10 +392,10 @@ outlets_in AS (
 sku_in AS (
     INSERT INTO planning_sku_cell (
         month, subtree, territory_id, channel, sku_id,
-        carrying, quantity, value, carrying_category_value
+        carrying, quantity, value, carrying_category_value, facts
     )
     SELECT :start, false, bucket, {channel}, sku_id,
-           carrying, quantity, value, carrying_category_value
+           carrying, quantity, value, carrying_category_value, facts
     FROM live_sku
 ),
 category_in AS (
@@ -278,15 +404,148 @@ category_in AS (
 ),
 last_year_in AS (
     INSERT INTO planning_last_year_cell
-        (month, subtree, territory_id, channel, sku_id, quantity, value)
-    SELECT :start, false, bucket, {channel}, sku_id, quantity, value FROM live_last_year
+        (month, subtree, territory_id, channel, sku_id, quantity, value, facts)
+    SELECT :start, false, bucket, {channel}, sku_id, quantity, value, facts FROM live_last_year
 )
 SELECT count(*) FROM live_tree
 """
 # The live sums come per channel and, with the channel NULL, for every channel together.
 ANY_CHANNEL = f"coalesce(CAST(channel AS text), '{EVERY_CHANNEL}')"
-FILL = text(FILL_OF.format(figures=figures(few=False, by_channel=True), channel=ANY_CHANNEL))
-FILL_FEW = text(FILL_OF.format(figures=figures(few=True, by_channel=True), channel=ANY_CHANNEL))
+FILL, FILL_FEW = (
+    text(
+        FILL_OF.format(
+            figures=figures(few=few, by_channel=True, parts=True, tree="live_tree"),
+            parts_in=PARTS_IN,
+            channel=ANY_CHANNEL,
+        )
+    )
+    for few in (False, True)
+)
+
+# A refresh corrects the cells by the outlets marked on their own, as a question does, and
+# keeps the correction: each outlet's part at the last refresh is taken off its territory's
+# cells and its ancestors' subtree sums, and its part now is added and stored. So it recomputes
+# those outlets only, and the subtree sums of their territories only, where a territory marked
+# whole has every subtree sum added up again.
+#
+# The outlets marked on their own, in a territory not marked whole and summed at the last
+# refresh in one not marked whole either (an outlet moved marks both territories whole).
+BY_OUTLET = text("""
+SELECT o.id FROM outlet AS o
+LEFT JOIN planning_outlet_part AS p ON p.month = :start AND p.outlet_id = o.id
+WHERE o.id = ANY(CAST(:outlets AS uuid[]))
+  AND o.territory_id <> ALL(CAST(:dirty AS uuid[]))
+  AND (p.territory_id IS NULL OR p.territory_id <> ALL(CAST(:dirty AS uuid[])))
+""")
+
+# The territories whose cells those outlets' parts were in or go to, and every one above them.
+AFFECTED = text(f"""{CLOSURE}
+SELECT DISTINCT c.ancestor FROM closure AS c
+WHERE c.descendant IN (
+    SELECT territory_id FROM outlet WHERE id = ANY(CAST(:outlets AS uuid[]))
+    UNION
+    SELECT territory_id FROM planning_outlet_part
+    WHERE month = :start AND outlet_id = ANY(CAST(:outlets AS uuid[]))
+)""")
+
+
+def _add(name: str, table: str, parts: str, sign: str) -> str:
+    """CTE ``name``: adds the rows of ``parts`` (territory_id, channel, the table's keys and
+    sums), times ``sign``, to ``table``'s cells: the territory's own, per channel and for every
+    channel together, and the subtree sums of the territory and each above it (``closure``)."""
+    key, summed = SUMS[table]
+    keys = "".join(f", {k}" for k in key if k != "channel")
+    sums = ", ".join(summed)
+    signed = ", ".join(f"{sign}sum({c}) AS {c}" for c in summed)
+    totals = ", ".join(f"sum(x.{c})" for c in summed)
+    added = ", ".join(f"{c} = c.{c} + excluded.{c}" for c in summed)
+    return f"""by_channel_{name} AS (
+    SELECT territory_id, coalesce(channel, '{EVERY_CHANNEL}') AS channel{keys}, {signed}
+    FROM ({parts}) AS d
+    GROUP BY GROUPING SETS ((territory_id, channel{keys}), (territory_id{keys}))
+),
+{name} AS (
+    INSERT INTO {table} AS c (month, subtree, territory_id, channel{keys}, {sums})
+    SELECT :start, x.subtree, x.territory_id, x.channel{keys.replace(", ", ", x.")}, {totals}
+    FROM (
+        SELECT false AS subtree, d.* FROM by_channel_{name} AS d
+        UNION ALL
+        SELECT true, a.ancestor, d.channel{keys.replace(", ", ", d.")}, {
+        ", ".join(f"d.{c}" for c in summed)
+    }
+        FROM by_channel_{name} AS d JOIN closure AS a ON a.descendant = d.territory_id
+    ) AS x
+    GROUP BY x.subtree, x.territory_id, x.channel{keys.replace(", ", ", x.")}
+    ON CONFLICT (month, subtree, territory_id, channel{keys}) DO UPDATE SET {added}
+)"""
+
+
+def _columns(table: str) -> str:
+    """A sum table's keys beside the territory and its channel, then its sums."""
+    key, summed = SUMS[table]
+    return ", ".join((*(k for k in key if k != "channel"), *summed))
+
+
+def _stored(table: str) -> str:
+    """What the marked outlets' stored parts hold of a sum table: their territory and channel
+    at the last refresh, then the table's keys and sums."""
+    if table == "planning_outlets_cell":
+        return "SELECT o.territory_id, o.channel, o.universe, o.covered FROM stored AS o"
+    columns = ", ".join(f"r.{c}" for c in _columns(table).split(", "))
+    return (
+        f"SELECT o.territory_id, o.channel, {columns} FROM stored AS o "
+        f"JOIN {PARTS[table][0]} AS r ON r.month = o.month AND r.outlet_id = o.outlet_id"
+    )
+
+
+# Takes the marked outlets' stored parts off the cells, and drops them.
+TAKE_OFF = text(
+    f"""{CLOSURE},
+stored AS (
+    SELECT * FROM planning_outlet_part
+    WHERE month = :start AND outlet_id = ANY(CAST(:outlets AS uuid[]))
+),
+"""
+    + ",\n".join(_add(f"off_{i}", table, _stored(table), "-") for i, table in enumerate(SUMS))
+    + ",\n"
+    + ",\n".join(
+        f"""drop_{i} AS (
+    DELETE FROM {part} WHERE month = :start AND outlet_id = ANY(CAST(:outlets AS uuid[]))
+)"""
+        for i, (part, _) in enumerate(PARTS.values())
+    )
+    + "\nSELECT count(*) FROM stored"
+)
+
+# Stores the marked outlets' parts now, and adds them to the cells.
+ADD_ON = text(
+    f"""{CLOSURE},
+live_tree (id, bucket) AS (SELECT t.id, t.id FROM territory AS t),
+{figures(few=True, by_channel=True, parts=True, tree="live_tree")},
+{PARTS_IN},
+"""
+    + ",\n".join(
+        _add(
+            f"on_{i}",
+            table,
+            f"SELECT bucket AS territory_id, CAST(channel AS text) AS channel, "
+            f"{_columns(table)} FROM {cte}",
+            "",
+        )
+        for i, (table, (_, cte)) in enumerate(PARTS.items())
+    )
+    + "\nSELECT count(*) FROM part_outlets"
+)
+
+# Cells corrected down to no facts: no rows, as a refresh from the facts would give none.
+EMPTY = [
+    text(f"""
+DELETE FROM {table}
+WHERE month = :start AND facts = 0 AND territory_id = ANY(CAST(:affected AS uuid[]))
+""")
+    for table in ("planning_sku_cell", "planning_last_year_cell")
+]
+
 
 MARK = text("""
 INSERT INTO planning_snapshot (month, cut, window_days, history_months, timezone, refreshed_at)
@@ -297,12 +556,26 @@ ON CONFLICT (month) DO UPDATE SET cut = excluded.cut, window_days = excluded.win
 """)
 
 
-DIRTY = text("SELECT DISTINCT territory_id FROM planning_dirty")
+MARKS = text("""
+SELECT coalesce(array_agg(DISTINCT territory_id) FILTER (WHERE outlet_id IS NULL), '{}'),
+       coalesce(array_agg(DISTINCT outlet_id) FILTER (WHERE outlet_id IS NOT NULL), '{}')
+FROM planning_dirty
+""")
 
 
-def dirty_territories(session: Session) -> list[uuid.UUID]:
-    """The territories with facts or targets written since the last refresh."""
-    return list(session.scalars(DIRTY))
+@dataclass(frozen=True)
+class Marks:
+    """What was written to since the last refresh: territories marked whole, and outlets
+    marked on their own (in territories that may be marked whole too)."""
+
+    territories: list[uuid.UUID] = field(default_factory=list)
+    outlets: list[uuid.UUID] = field(default_factory=list)
+
+
+def marks(session: Session) -> Marks:
+    """The marks written since the last refresh."""
+    territories, outlets = session.execute(MARKS).one()
+    return Marks(list(territories), list(outlets))
 
 
 def spans(timezone: str, window_days: int, today: date | None = None) -> list[Span]:
@@ -325,18 +598,33 @@ def current(snapshot: PlanningSnapshot | None, span: Span) -> bool:
     )
 
 
+def _correct(session: Session, params: dict[str, Any]) -> None:
+    """Corrects the cells by the outlets marked on their own (``params["outlets"]``) that no
+    territory marked whole recomputes."""
+    outlets = list(session.scalars(BY_OUTLET, params))
+    if not outlets:
+        return
+    at = {**params, "outlets": outlets, "dirty_outlets": outlets, "rolled": True, "dirty": []}
+    at["affected"] = list(session.scalars(AFFECTED, at))
+    for statement in (TAKE_OFF, ADD_ON, *EMPTY):
+        session.execute(statement, at)
+
+
 def refresh_planning_rollup(session: Session, spans: Sequence[Span]) -> dict[date, int]:
     """Bring the rollup's months to ``spans``; returns the territories recomputed per month.
 
-    A month whose snapshot is of the same span recomputes only the territories marked since;
-    another (a new day moves the cut) recomputes them all, but for the history tables, which
-    only a new month, history or time zone recomputes. Months not in ``spans`` are dropped.
-    The prospects' lookalikes are found again near the outlets written since. Flushes, never
-    commits.
+    A month whose snapshot is of the same span recomputes only the territories marked whole
+    since, and corrects the cells by the outlets marked on their own (their territories are
+    not counted as recomputed); another (a new day moves the cut) recomputes them all, but
+    for the history tables, which only a new month, history or time zone recomputes. Months
+    not in ``spans`` are dropped. The prospects' lookalikes are found again near the outlets
+    written since. Flushes, never commits.
     """
     # One refresh at a time: two would claim, delete and insert the same cells.
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": PLANNING})
-    claimed = list(session.scalars(CLAIM))
+    claimed = session.execute(CLAIM).all()
+    whole = list({territory for territory, outlet in claimed if outlet is None})
+    outlets = list({outlet for _, outlet in claimed if outlet is not None})
     history_claimed = [(t, day) for t, day in session.execute(CLAIM_HISTORY)]
     months = [span.month for span in spans]
     for table in (*CELLS, "planning_snapshot"):
@@ -355,7 +643,8 @@ def refresh_planning_rollup(session: Session, spans: Sequence[Span]) -> dict[dat
             **span.params(),
             "full": full,
             "rolled": not full,
-            "dirty": claimed,
+            "dirty": whole,
+            "dirty_outlets": [],
             "history_full": history_full,
             "history_dirty": written(history_claimed, span),
             "sku_id": None,
@@ -364,13 +653,20 @@ def refresh_planning_rollup(session: Session, spans: Sequence[Span]) -> dict[dat
             "window_days": span.window_days,
             "timezone": span.zone.key,
         }
-        for statement in (*CLEAR, *CLEAR_HISTORY):
+        if not full and outlets:
+            _correct(session, {**params, "outlets": outlets})
+        if full or whole:
+            for statement in (*CLEAR, *CLEAR_PARTS):
+                session.execute(statement, params)
+            fill = FILL if full else FILL_FEW
+            done[span.month] = int(session.execute(fill, params).scalar_one())
+            for statement in (*SUBTREES, TARGETS):
+                session.execute(statement, params)
+        else:
+            done[span.month] = 0
+        for statement in CLEAR_HISTORY:
             session.execute(statement, params)
-        fill = FILL if full else FILL_FEW
-        done[span.month] = int(session.execute(fill, params).scalar_one())
         session.execute(HISTORY if history_full else HISTORY_FEW, params)
-        for statement in (*SUBTREES, TARGETS):
-            session.execute(statement, params)
         session.execute(MARK, params)
     lookalike_store.refresh_lookalikes(session)
     session.flush()

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models.catalogue import Sku
 from models.outlets import Outlet, OutletStatus
 from models.planning import rollup
 from models.planning.coverage import CoverageFilter, CoverageTable, coverage_table, rollup_usable
 from models.planning.frame import Frame, Span
+from models.sales import Sale
 from models.territories import Territory
 from tests.factories.catalogue import create_sku
 from tests.factories.planning import create_audit, create_order, create_sale, create_target
@@ -168,6 +169,183 @@ def test_a_write_after_the_refresh_shows_at_once(session: Session, write: str) -
     refresh(session)
     assert dirty(session) == set()
     assert both(session, root, CoverageFilter())[0] == facts
+
+
+def _marks(session: Session) -> set[tuple[str, str | None]]:
+    """The marks as (territory code, outlet code or None for the whole territory)."""
+    rows = text(
+        "SELECT DISTINCT t.code, o.code FROM planning_dirty AS d "
+        "JOIN territory AS t ON t.id = d.territory_id LEFT JOIN outlet AS o ON o.id = d.outlet_id"
+    )
+    return {(t, o) for t, o in session.execute(rows)}
+
+
+def _selling_outlet(session: Session, market: RandomMarket) -> tuple[Territory, Outlet]:
+    """The active outlet of a leaf that sold the most SKUs this month, and its leaf."""
+    leaves = {t.id: t for code, t in market.territories.items() if code in market.leaves["X"]}
+    outlet = session.exec(
+        select(Outlet)
+        .join(Sale, col(Sale.outlet_id) == Outlet.id)
+        .where(
+            col(Outlet.territory_id).in_(leaves),
+            Outlet.status == OutletStatus.active,
+            col(Sale.day) >= MONTH,
+            col(Sale.day) <= AS_OF,
+            col(Sale.quantity) > 0,
+        )
+        .group_by(col(Outlet.id))
+        .order_by(func.count(col(Sale.sku_id)).desc(), col(Outlet.code))
+    ).first()
+    assert outlet is not None
+    assert outlet.territory_id is not None
+    return leaves[outlet.territory_id], outlet
+
+
+def _sold(session: Session, outlet: Outlet) -> Sku:
+    """An SKU the outlet sold this month."""
+    sku = session.exec(
+        select(Sku)
+        .join(Sale, col(Sale.sku_id) == Sku.id)
+        .where(
+            Sale.outlet_id == outlet.id,
+            col(Sale.day) >= MONTH,
+            col(Sale.day) <= AS_OF,
+            col(Sale.quantity) > 0,
+        )
+        .order_by(col(Sku.code))
+    ).first()
+    assert sku is not None
+    return sku
+
+
+def _sell_more(session: Session, outlet: Outlet) -> None:
+    session.execute(
+        text(
+            "UPDATE sale SET quantity = quantity + 5, value = value + 12.5 "
+            "WHERE outlet_id = :outlet AND sku_id = :sku AND day >= :month AND day <= :as_of"
+        ),
+        {"outlet": outlet.id, "sku": _sold(session, outlet).id, "month": MONTH, "as_of": AS_OF},
+    )
+
+
+def _unsell(session: Session, outlet: Outlet) -> None:
+    session.execute(
+        text("DELETE FROM sale WHERE outlet_id = :outlet AND sku_id = :sku"),
+        {"outlet": outlet.id, "sku": _sold(session, outlet).id},
+    )
+
+
+def _find_missing(session: Session, outlet: Outlet) -> None:
+    """An audit the day before the cut that finds every SKU of the catalogue missing."""
+    seen = visit(session, create_user(session), outlet, datetime(2026, 11, 14, 9, tzinfo=UTC))
+    create_audit(session, seen, [(sku, False, 0) for sku in session.exec(select(Sku))])
+
+
+def _sell_last_year(session: Session, outlet: Outlet) -> None:
+    create_sale(session, outlet, _sold(session, outlet), date(2025, 11, 3), 9, Decimal("31.5"))
+
+
+FACT_WRITES = {
+    "more sold of an SKU": _sell_more,
+    "an SKU's sales deleted": _unsell,
+    "SKUs found missing": _find_missing,
+    "last year's sales": _sell_last_year,
+    **{k: v for k, v in WRITES.items() if k != "close outlet"},
+}
+
+
+@pytest.mark.parametrize("write", FACT_WRITES)
+def test_facts_written_mark_their_outlet_and_correct_its_territorys_cells(
+    session: Session, write: str
+) -> None:
+    """The marked outlet's part is taken off the cells and its figures now added: every figure,
+    every channel, the same as the facts; and the cells themselves are still read."""
+    market = build(session, 5)
+    leaf, outlet = _selling_outlet(session, market)
+    root = market.territories["X"]
+    refresh(session)
+    before = coverage_table(session, frame(root), CoverageFilter())
+
+    FACT_WRITES[write](session, outlet)
+    session.flush()
+
+    assert _marks(session) == {(leaf.code, outlet.code)}
+    assert rollup.marks(session) == rollup.Marks(territories=[], outlets=[outlet.id])
+    read, facts = both(session, root, CoverageFilter())
+    assert read == facts
+    assert read != before
+    for channel in {outlet.channel, *(c for c in type(outlet.channel) if c != outlet.channel)}:
+        where = CoverageFilter(channel=channel)
+        assert both(session, root, where)[0] == both(session, root, where)[1]
+    for code in ("E", "E1", leaf.code):
+        read_there, facts_there = both(session, market.territories[code], CoverageFilter())
+        assert read_there == facts_there
+    session.execute(text("UPDATE planning_outlets_cell SET universe = universe + 1000"))
+    after = coverage_table(session, frame(root), CoverageFilter())
+    assert after.territories[0].universe == read.territories[0].universe + 3 * 1000
+
+
+def _cells(session: Session) -> dict[str, set[tuple[object, ...]]]:
+    """Every cell and part the rollup holds, but those that sum to nothing."""
+    held: dict[str, set[tuple[object, ...]]] = {}
+    for table in (*rollup.SUMS, *(part for part, _ in rollup.PARTS.values())):
+        rows = session.execute(text(f"SELECT * FROM {table}")).mappings()
+        held[table] = {
+            tuple(sorted((str(k), v) for k, v in row.items()))
+            for row in rows
+            if any(
+                v for v in row.values() if isinstance(v, int | Decimal) and not isinstance(v, bool)
+            )
+        }
+    return held
+
+
+@pytest.mark.parametrize("write", FACT_WRITES)
+def test_a_refresh_corrects_the_cells_by_the_outlets_written(session: Session, write: str) -> None:
+    """It recomputes no territory, and keeps the cells and parts a refresh of everything gives."""
+    market = build(session, 6)
+    _, outlet = _selling_outlet(session, market)
+    refresh(session)
+    FACT_WRITES[write](session, outlet)
+    session.flush()
+    facts = {
+        code: coverage_table(session, frame(t), CoverageFilter(), use_rollup=False)
+        for code, t in market.territories.items()
+    }
+
+    assert refresh(session) == {MONTH: 0}
+
+    assert dirty(session) == set()
+    for code, territory in market.territories.items():
+        assert coverage_table(session, frame(territory), CoverageFilter()) == facts[code]
+    corrected = _cells(session)
+    session.execute(text("DELETE FROM planning_snapshot"))
+    assert refresh(session) == {MONTH: len(market.territories)}
+    assert _cells(session) == corrected
+
+
+def test_an_sku_no_longer_sold_anywhere_leaves_the_table(session: Session) -> None:
+    market = build(session, 5)
+    leaf, outlet = _active_outlet(session, market)
+    root = market.territories["X"]
+    only_here = create_sku(session)
+    create_sale(session, outlet, only_here, AS_OF - timedelta(days=2), 3, Decimal(9))
+    create_sale(session, outlet, only_here, date(2025, 11, 20), 2, Decimal(6))
+    refresh(session)
+    shown = {r.sku_id for r in coverage_table(session, frame(root), CoverageFilter()).rows}
+    assert only_here.id in shown
+
+    session.execute(text("DELETE FROM sale WHERE sku_id = :sku"), {"sku": only_here.id})
+
+    assert _marks(session) == {(leaf.code, outlet.code)}
+    read, facts = both(session, root, CoverageFilter())
+    assert read == facts
+    assert only_here.id not in {r.sku_id for r in read.rows}
+    refresh(session)
+    assert coverage_table(session, frame(root), CoverageFilter()) == facts
+    for table in ("planning_sku_cell", "planning_last_year_cell"):
+        cells = text(f"SELECT count(*) FROM {table} WHERE sku_id = :sku")
+        assert session.execute(cells, {"sku": only_here.id}).scalar_one() == 0
 
 
 def test_a_checkout_after_the_refresh_covers_the_outlet_at_once(session: Session) -> None:
