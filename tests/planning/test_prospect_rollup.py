@@ -209,6 +209,30 @@ def test_the_days_work_leaves_the_history_held(session: Session) -> None:
     assert tampered != ranked(session, root, use_rollup=False)
 
 
+def test_a_check_out_leaves_the_history_standing(session: Session) -> None:
+    """Checking out a visit with an order of the history months moves no order: no mark."""
+    market = build(session, 1)
+    outlet = next(o for o in market.outlets if o.territory_id)
+    seen = visit(session, market.rep, outlet, noon(date(2026, 9, 30)), done=False)
+    create_order(session, seen, [(market.skus[0], 3, Decimal("1.25"))])
+    refresh(session)
+
+    seen.ended_at = noon(date(2026, 9, 30)) + timedelta(minutes=30)
+    session.add(seen)
+    session.flush()
+
+    assert _history_marks(session) == 0
+    seen.started_at = noon(date(2026, 9, 29))
+    session.add(seen)
+    session.flush()
+    assert _history_marks(session) > 0
+
+
+def _history_marks(session: Session) -> int:
+    count = text("SELECT count(*) FROM planning_history_mark")
+    return int(session.execute(count).scalar_one())
+
+
 def _nearest_lookalike(session: Session, prospect: Outlet) -> Outlet:
     """Its nearest lookalike in a territory."""
     near = session.execute(
@@ -269,8 +293,18 @@ def _sell_in_the_channel(session: Session, market: DenseMarket, prospect: Outlet
     create_sale(session, seller, create_sku(session), date(2026, 8, 30), 11, 13)
 
 
+def _move_order_into_the_history(session: Session, market: DenseMarket, prospect: Outlet) -> None:
+    """An order of the month at a lookalike, its visit then moved to a day of the history."""
+    seen = visit(session, market.rep, _nearest_lookalike(session, prospect), noon(MONTH))
+    create_order(session, seen, [(create_sku(session), 40, Decimal("3.5"))])
+    session.flush()
+    seen.started_at = noon(date(2026, 9, 30))
+    session.add(seen)
+
+
 WRITES = {
     "outlet opened near a prospect": _open_near,
+    "order's visit moved into the history months": _move_order_into_the_history,
     "lookalike moved away": _move_lookalike_away,
     "prospect closed": _close_prospect,
     "sale at a lookalike in the history months": _sell_at_lookalike,

@@ -324,6 +324,32 @@ def test_a_refresh_corrects_the_cells_by_the_outlets_written(session: Session, w
     assert _cells(session) == corrected
 
 
+def test_past_so_many_outlets_their_territories_are_recomputed_whole(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As after a bulk import: the marked outlets' territories are read and refreshed whole."""
+    market = build(session, 5)
+    root = market.territories["X"]
+    refresh(session)
+    sellers = session.exec(
+        select(Outlet).where(
+            col(Outlet.territory_id).is_not(None), Outlet.status == OutletStatus.active
+        )
+    ).all()
+    for outlet in sellers:
+        _sale(session, outlet)
+    session.flush()
+    leaves = {o.territory_id for o in sellers if o.territory_id is not None}
+    assert len(sellers) > 2
+    monkeypatch.setattr(rollup, "MOST_OUTLETS", len(sellers) - 1)
+
+    assert rollup.marks(session) == rollup.Marks(territories=sorted(leaves), outlets=[])
+    read, facts = both(session, root, CoverageFilter())
+    assert read == facts
+    assert refresh(session) == {MONTH: len(leaves)}
+    assert coverage_table(session, frame(root), CoverageFilter()) == facts
+
+
 def test_an_sku_no_longer_sold_anywhere_leaves_the_table(session: Session) -> None:
     market = build(session, 5)
     leaf, outlet = _active_outlet(session, market)

@@ -1,5 +1,7 @@
 """Planning rollup by outlet: each outlet's part of the sums, and marks of the outlets written
 
+A visit checked out no longer marks the prospects' history.
+
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-03 04:00:00.000000+00:00
@@ -65,6 +67,56 @@ def _functions(*, by_outlet: bool) -> None:
         )
 
 
+# The prospects' history sums a visit's orders by its outlet and its start: a visit changed in
+# neither (checked out, scored) moves no order, and marks no history. A deleted one still does.
+HISTORY_VISIT = """
+CREATE OR REPLACE FUNCTION planning_history_mark_visit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        INSERT INTO planning_history_mark (territory_id, day)
+        SELECT DISTINCT t.territory_id, CAST(x.started_at AS date)
+        FROM old_rows AS o
+        JOIN new_rows AS n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.outlet_id, o.started_at), (n.outlet_id, n.started_at))
+            AS x (outlet_id, started_at)
+        JOIN outlet AS t ON t.id = x.outlet_id
+        WHERE (o.outlet_id, o.started_at) IS DISTINCT FROM (n.outlet_id, n.started_at)
+          AND t.territory_id IS NOT NULL;
+    ELSE
+        INSERT INTO planning_history_mark (territory_id, day)
+        SELECT DISTINCT t.territory_id, CAST(r.started_at AS date)
+        FROM old_rows AS r JOIN outlet AS t ON t.id = r.outlet_id
+        WHERE t.territory_id IS NOT NULL;
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+# As revision 0010 left it: every visit updated marks the days it started on.
+HISTORY_VISIT_BEFORE = """
+CREATE OR REPLACE FUNCTION planning_history_mark_visit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO planning_history_mark (territory_id, day)
+        SELECT DISTINCT x.territory_id, x.day FROM (
+            SELECT o.territory_id, CAST(r.started_at AS date) FROM new_rows AS r
+            JOIN outlet AS o ON o.id = r.outlet_id
+        ) AS x (territory_id, day)
+        WHERE x.territory_id IS NOT NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO planning_history_mark (territory_id, day)
+        SELECT DISTINCT x.territory_id, x.day FROM (
+            SELECT o.territory_id, CAST(r.started_at AS date) FROM old_rows AS r
+            JOIN outlet AS o ON o.id = r.outlet_id
+        ) AS x (territory_id, day)
+        WHERE x.territory_id IS NOT NULL;
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+
 # Each outlet's part of a sum table, with its key beside (month, outlet_id) and its sums.
 PARTS = {
     "planning_outlet_sku_part": (
@@ -82,6 +134,7 @@ COUNTED = ("planning_sku_cell", "planning_last_year_cell")
 def upgrade() -> None:
     op.add_column("planning_dirty", sa.Column("outlet_id", sa.Uuid(), nullable=True))
     _functions(by_outlet=True)
+    op.execute(HISTORY_VISIT)
     op.create_table(
         "planning_outlet_part",
         sa.Column("month", sa.Date(), nullable=False),
@@ -128,5 +181,6 @@ def downgrade() -> None:
         op.drop_table(table)
     op.drop_index(op.f("ix_planning_outlet_part_territory_id"), "planning_outlet_part")
     op.drop_table("planning_outlet_part")
+    op.execute(HISTORY_VISIT_BEFORE)
     _functions(by_outlet=False)
     op.drop_column("planning_dirty", "outlet_id")
