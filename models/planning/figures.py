@@ -1,21 +1,23 @@
 """The figures of the coverage table per bucket of outlets, computed from the facts.
 
 Shared by the coverage table (models/planning/coverage.py), which reads them for the territories
-the rollup does not hold, and by the rollup's refresh (models/planning/rollup.py), which stores
-them per territory.
+and outlets the rollup does not hold, and by the rollup's refresh (models/planning/rollup.py),
+which stores them per outlet and per territory.
 """
 
 from __future__ import annotations
 
 from models.planning import presence, sources
 
-# The figures of each bucket computed from the facts, over the territories of ``live_tree``:
+# The figures of each bucket computed from the facts, over the outlets of the universe:
 # outlets, SKU cells, category sales and last year's sales. The rollup (models/planning/rollup.py)
-# stores the same CTEs per territory, so read either way the sums are the same.
-# Given as values, the lists let the planner see how few outlets that is, and look their facts
-# up by index.
+# stores the same CTEs per outlet and per territory, so read either way the sums are the same.
+# Each SKU cell and last year's cell also counts the facts it adds up (``facts``): a cell of
+# none is no row, so a cell corrected down to no facts is dropped as the facts would drop it.
 # With :rolled, the outlets of the territories listed in :dirty, and those listed in
 # :dirty_outlets (marked on their own: their territory's cells are read, corrected by them).
+# Given as values, the lists let the planner see how few outlets that is, and look their facts
+# up by index.
 ONLY_DIRTY = """
       AND (NOT CAST(:rolled AS boolean) OR o.territory_id = ANY(CAST(:dirty AS uuid[]))
            OR o.id = ANY(CAST(:dirty_outlets AS uuid[])))"""
