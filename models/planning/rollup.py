@@ -449,41 +449,45 @@ WHERE c.descendant IN (
 )""")
 
 
+def _keys(table: str) -> tuple[str, ...]:
+    """A sum table's keys beside the territory and its channel."""
+    return tuple(k for k in SUMS[table][0] if k != "channel")
+
+
 def _add(name: str, table: str, parts: str, sign: str) -> str:
     """CTE ``name``: adds the rows of ``parts`` (territory_id, channel, the table's keys and
     sums), times ``sign``, to ``table``'s cells: the territory's own, per channel and for every
     channel together, and the subtree sums of the territory and each above it (``closure``)."""
-    key, summed = SUMS[table]
-    keys = "".join(f", {k}" for k in key if k != "channel")
-    sums = ", ".join(summed)
+    summed = SUMS[table][1]
+
+    def keyed(alias: str = "") -> str:
+        return "".join(f", {alias}{k}" for k in _keys(table))
+
     signed = ", ".join(f"{sign}sum({c}) AS {c}" for c in summed)
     totals = ", ".join(f"sum(x.{c})" for c in summed)
     added = ", ".join(f"{c} = c.{c} + excluded.{c}" for c in summed)
     return f"""by_channel_{name} AS (
-    SELECT territory_id, coalesce(channel, '{EVERY_CHANNEL}') AS channel{keys}, {signed}
+    SELECT territory_id, coalesce(channel, '{EVERY_CHANNEL}') AS channel{keyed()}, {signed}
     FROM ({parts}) AS d
-    GROUP BY GROUPING SETS ((territory_id, channel{keys}), (territory_id{keys}))
+    GROUP BY GROUPING SETS ((territory_id, channel{keyed()}), (territory_id{keyed()}))
 ),
 {name} AS (
-    INSERT INTO {table} AS c (month, subtree, territory_id, channel{keys}, {sums})
-    SELECT :start, x.subtree, x.territory_id, x.channel{keys.replace(", ", ", x.")}, {totals}
+    INSERT INTO {table} AS c (month, subtree, territory_id, channel{keyed()}, {", ".join(summed)})
+    SELECT :start, x.subtree, x.territory_id, x.channel{keyed("x.")}, {totals}
     FROM (
         SELECT false AS subtree, d.* FROM by_channel_{name} AS d
         UNION ALL
-        SELECT true, a.ancestor, d.channel{keys.replace(", ", ", d.")}, {
-        ", ".join(f"d.{c}" for c in summed)
-    }
+        SELECT true, a.ancestor, d.channel{keyed("d.")}, {", ".join(f"d.{c}" for c in summed)}
         FROM by_channel_{name} AS d JOIN closure AS a ON a.descendant = d.territory_id
     ) AS x
-    GROUP BY x.subtree, x.territory_id, x.channel{keys.replace(", ", ", x.")}
-    ON CONFLICT (month, subtree, territory_id, channel{keys}) DO UPDATE SET {added}
+    GROUP BY x.subtree, x.territory_id, x.channel{keyed("x.")}
+    ON CONFLICT (month, subtree, territory_id, channel{keyed()}) DO UPDATE SET {added}
 )"""
 
 
-def _columns(table: str) -> str:
+def _columns(table: str, alias: str = "") -> str:
     """A sum table's keys beside the territory and its channel, then its sums."""
-    key, summed = SUMS[table]
-    return ", ".join((*(k for k in key if k != "channel"), *summed))
+    return ", ".join(f"{alias}{c}" for c in (*_keys(table), *SUMS[table][1]))
 
 
 def _stored(table: str) -> str:
@@ -491,9 +495,8 @@ def _stored(table: str) -> str:
     at the last refresh, then the table's keys and sums."""
     if table == "planning_outlets_cell":
         return "SELECT o.territory_id, o.channel, o.universe, o.covered FROM stored AS o"
-    columns = ", ".join(f"r.{c}" for c in _columns(table).split(", "))
     return (
-        f"SELECT o.territory_id, o.channel, {columns} FROM stored AS o "
+        f"SELECT o.territory_id, o.channel, {_columns(table, 'r.')} FROM stored AS o "
         f"JOIN {PARTS[table][0]} AS r ON r.month = o.month AND r.outlet_id = o.outlet_id "
         "WHERE r.month = :start AND r.outlet_id = ANY(CAST(:outlets AS uuid[]))"
     )
